@@ -38,3 +38,12 @@ def split():
 
 def chapter_text(chapter):
     return " ".join(chapter[1])
+
+
+if __name__ == "__main__":
+    # python3 corpus.py OUT.txt: the held-out chapters as plain text, one chapter a paragraph.
+    import sys
+
+    _, held = split()
+    with open(sys.argv[1], "w") as f:
+        f.write("\n\n".join(chapter_text(c) for c in held) + "\n")

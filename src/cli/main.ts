@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/** The `edged` executable: one subcommand per file in this folder. */
+import { UsageError } from "./usage.js";
+
+const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>> = {
+  quantize: async () => (await import("./quantize.js")).quantizeCommand,
+};
+
+const USAGE = `usage: edged <command> [options]
+commands: ${Object.keys(COMMANDS).join(", ")}
+run \`edged <command> --help\` for a command's options`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h") {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`edged: unknown command "${name}"\n${USAGE}`);
+    return 2;
+  }
+  try {
+    await (await load())(rest);
+    return 0;
+  } catch (error) {
+    const usage = error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS");
+    console.error(`edged ${name}: ${(error as Error).message}`);
+    return usage ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
