@@ -6,8 +6,7 @@ import { quantize } from "../quantize/quantizer.js";
 import { progressLine } from "./progress.js";
 import { UsageError } from "./usage.js";
 
-const USAGE = `usage: edged quantize IN.gguf OUT.gguf --type TYPE [--threads N]
-types: ${Object.keys(FILE_TYPES).join(", ")}`;
+const USAGE = "usage: edged quantize IN.gguf OUT.gguf --type TYPE [--threads N]";
 
 export async function quantizeCommand(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -15,7 +14,7 @@ export async function quantizeCommand(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: { type: { type: "string", short: "t" }, threads: { type: "string" }, help: { type: "boolean", short: "h" } },
   });
-  if (values.help) return void console.log(USAGE);
+  if (values.help) return void console.log(`${USAGE}\ntypes: ${Object.keys(FILE_TYPES).join(", ")}`);
   const [input, output] = positionals;
   if (!input || !output || !values.type || positionals.length > 2) throw new UsageError(USAGE);
   const threads = values.threads === undefined ? undefined : Number(values.threads);

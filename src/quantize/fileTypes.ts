@@ -30,7 +30,7 @@ export const FILE_TYPES: Readonly<Record<string, FileType>> = {
   IQ3_S: { ftype: 26, description: "3.44 bpw" },
   IQ3_M: { ftype: 27, description: "3.66 bpw mix" },
   Q3_K: { ftype: 12, description: "alias for Q3_K_M" },
-  IQ3_XS: { ftype: 22, description: "3.3 bpw" },
+  IQ3_XS: { ftype: 22, description: "3.3 bpw", needsImatrix: true },
   Q3_K_S: { ftype: 11, description: "k-quant, small" },
   Q3_K_M: { ftype: 12, description: "k-quant, medium" },
   Q3_K_L: { ftype: 13, description: "k-quant, large" },
