@@ -1,0 +1,71 @@
+/** The one schema of edged's configuration: file, environment and flags are all checked against it. */
+import { availableParallelism, homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+
+/** On a small machine the event loop needs a core of its own, so llama.cpp gets the rest (at least one). */
+export const defaultThreads = () => Math.max(1, availableParallelism() - 1);
+
+const defaultDataDir = () => join(process.env.XDG_DATA_HOME ?? join(homedir(), ".local", "share"), "edged");
+
+export const Config = z
+  .object({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.coerce.number().int().min(0).max(65535).default(11435),
+    dataDir: z.string().min(1).default(defaultDataDir),
+    models: z
+      .object({
+        /** Path of the model manifest; the bundled one by default. */
+        manifest: z.string().min(1).optional(),
+        /** Chat model to serve; the manifest's default when absent. */
+        chat: z.string().min(1).optional(),
+        /** Embedding model to serve; the manifest's default when absent, `false` for none. */
+        embedding: z.union([z.string().min(1), z.literal(false)]).optional(),
+      })
+      .strict()
+      .prefault({}),
+    llama: z
+      .object({
+        threads: z.coerce.number().int().min(1).max(256).default(defaultThreads),
+        /** Parallel sequences of the model's context: requests decoded together in one batch. */
+        slots: z.coerce.number().int().min(1).max(64).default(4),
+        /** Tokens of context per slot; the model's trained length when absent. */
+        contextSize: z.coerce.number().int().min(64).optional(),
+        batchSize: z.coerce.number().int().min(8).optional(),
+      })
+      .strict()
+      .prefault({}),
+    onnx: z.object({ threads: z.coerce.number().int().min(1).max(256).default(1) }).strict().prefault({}),
+    queue: z
+      .object({
+        /** Requests allowed to wait for a slot; past this they are refused with 429. */
+        maxWaiting: z.coerce.number().int().min(0).default(32),
+      })
+      .strict()
+      .prefault({}),
+    limits: z
+      .object({
+        bodyBytes: z.coerce.number().int().min(1024).default(1024 * 1024),
+        defaultMaxTokens: z.coerce.number().int().min(1).default(256),
+        /** Applied when a request names no deadline; 0 means none. */
+        defaultDeadlineMs: z.coerce.number().int().min(0).default(0),
+      })
+      .strict()
+      .prefault({}),
+    security: z
+      .object({
+        /** Bearer keys; required whenever the bind address is not loopback. */
+        apiKeys: z.array(z.string().min(8)).default([]),
+        /** Host header values accepted besides the loopback names and the bind address (DNS-rebinding defence). */
+        allowedHosts: z.array(z.string().min(1)).default([]),
+        /** Browser origins allowed to call the API (CORS); none by default. */
+        allowedOrigins: z.array(z.string().url()).default([]),
+      })
+      .strict()
+      .prefault({}),
+    shutdownGraceMs: z.coerce.number().int().min(0).max(60_000).default(1200),
+  })
+  .strict();
+
+export type Config = z.infer<typeof Config>;
+export type ConfigInput = z.input<typeof Config>;

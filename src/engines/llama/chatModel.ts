@@ -1,0 +1,175 @@
+/**
+ * A llama.cpp model served with parallel sequences: renders chats with the model's own template,
+ * and generates with sampling, stop sequences, grammars, token limits and cancellation.
+ */
+import {
+  LlamaGrammarEvaluationState,
+  resolveChatWrapper,
+  type ChatHistoryItem,
+  type ChatWrapper,
+  type Llama,
+  type LlamaContext,
+  type LlamaGrammar,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
+import { ContextLengthError } from "./errors.js";
+import { IncrementalDetokenizer, StopMatcher } from "./textStream.js";
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface Sampling {
+  temperature: number;
+  topP: number;
+  seed?: number;
+  /** OpenAI's additive penalties, applied over the last 64 tokens. */
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+}
+
+export interface GenerateOptions {
+  prompt: Token[];
+  maxTokens: number;
+  sampling: Sampling;
+  stop: readonly string[];
+  grammar?: LlamaGrammar;
+  signal: AbortSignal;
+  /** Receives text as it becomes safe to show (stop sequences never leak). */
+  onText?: (text: string) => void;
+}
+
+export interface GenerateResult {
+  text: string;
+  finishReason: "stop" | "length";
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface ChatModelOptions {
+  threads: number;
+  slots: number;
+  /** Tokens per sequence; the model's trained context when absent. */
+  contextSize?: number;
+  batchSize?: number;
+}
+
+export class LlamaChatModel {
+  private constructor(
+    readonly llama: Llama,
+    readonly model: LlamaModel,
+    readonly context: LlamaContext,
+    private readonly chatWrapper: ChatWrapper,
+    readonly threads: number,
+  ) {}
+
+  static async load(llama: Llama, path: string, options: ChatModelOptions): Promise<LlamaChatModel> {
+    const model = await llama.loadModel({ modelPath: path });
+    try {
+      const context = await model.createContext({
+        contextSize: options.contextSize ?? model.trainContextSize,
+        sequences: options.slots,
+        threads: options.threads,
+        batchSize: options.batchSize,
+      });
+      const chatWrapper = resolveChatWrapper(model);
+      if (!chatWrapper) throw new Error(`no chat template for ${path}`);
+      return new LlamaChatModel(llama, model, context, chatWrapper, options.threads);
+    } catch (error) {
+      await model.dispose();
+      throw error;
+    }
+  }
+
+  /** Tokens each parallel sequence can hold. */
+  get sequenceContextSize(): number {
+    return this.context.contextSize;
+  }
+
+  renderChat(messages: readonly ChatMessage[]): Token[] {
+    const history: ChatHistoryItem[] = messages.map((m) =>
+      m.role === "assistant" ? { type: "model", response: [m.content] } : { type: m.role, text: m.content },
+    );
+    history.push({ type: "model", response: [] });
+    return this.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(this.model.tokenizer);
+  }
+
+  /** Plain-text prompt as the model's tokenizer reads it, with BOS when the model wants one. */
+  tokenizeText(text: string): Token[] {
+    const tokens = this.model.tokenize(text);
+    const bos = this.model.tokens.bos;
+    return bos !== null && this.model.fileInfo.metadata.tokenizer?.ggml?.add_bos_token !== false ? [bos, ...tokens] : tokens;
+  }
+
+  assertFits(prompt: readonly Token[], param: string): void {
+    if (prompt.length >= this.sequenceContextSize) throw new ContextLengthError(prompt.length, this.sequenceContextSize, param);
+  }
+
+  /** Generates on a free sequence of the context; the caller must hold a slot. */
+  async generate(options: GenerateOptions): Promise<GenerateResult> {
+    const { prompt, signal } = options;
+    signal.throwIfAborted();
+    const sequence = this.context.getSequence();
+    const detokenizer = new IncrementalDetokenizer(this.model);
+    const stops = new StopMatcher(options.stop);
+    const room = this.sequenceContextSize - prompt.length;
+    const limit = Math.min(options.maxTokens, room);
+    let text = "";
+    let completionTokens = 0;
+    let finishReason: GenerateResult["finishReason"] = "length";
+    const emit = (chunk: string) => {
+      if (!chunk) return;
+      text += chunk;
+      options.onText?.(chunk);
+    };
+    try {
+      const grammarState = options.grammar ? new LlamaGrammarEvaluationState({ model: this.model, grammar: options.grammar }) : undefined;
+      const sampling = options.sampling;
+      const tokens = sequence.evaluate(prompt, {
+        temperature: sampling.temperature,
+        topP: sampling.topP,
+        seed: sampling.seed,
+        grammarEvaluationState: grammarState,
+        repeatPenalty:
+          sampling.presencePenalty || sampling.frequencyPenalty
+            ? {
+                punishTokens: () => sequence.contextTokens.slice(-64),
+                penalty: 1,
+                presencePenalty: sampling.presencePenalty ?? 0,
+                frequencyPenalty: sampling.frequencyPenalty ?? 0,
+              }
+            : undefined,
+        contextShift: { strategy: "eraseBeginning" },
+      });
+      let eog = true; // the generator ends without a token only at an end-of-generation token
+      for await (const token of tokens) {
+        if (signal.aborted) break;
+        completionTokens++;
+        const step = stops.push(detokenizer.push(token));
+        emit(step.text);
+        if (step.stopped) {
+          eog = false;
+          finishReason = "stop";
+          break;
+        }
+        if (completionTokens >= limit) {
+          eog = false;
+          break;
+        }
+      }
+      signal.throwIfAborted();
+      if (eog) finishReason = "stop";
+      emit(stops.flush());
+      return { text, finishReason, promptTokens: prompt.length, completionTokens };
+    } finally {
+      await sequence.dispose();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}

@@ -1,0 +1,24 @@
+/** Reads a JSON request body: content type checked, size bounded before and while reading. */
+import type { IncomingMessage } from "node:http";
+import { apiErrors } from "./errors.js";
+
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const type = req.headers["content-type"];
+  if (!type || !/^application\/json\s*(;|$)/i.test(type)) throw apiErrors.unsupportedMediaType(type);
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) throw apiErrors.bodyTooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw apiErrors.bodyTooLarge(limit);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (!text.trim()) throw apiErrors.invalidJson("the body is empty");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw apiErrors.invalidJson((error as Error).message);
+  }
+}

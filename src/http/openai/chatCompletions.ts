@@ -1,0 +1,73 @@
+/** POST /v1/chat/completions */
+import type { LlamaGrammar } from "node-llama-cpp";
+import type { GrammarCache } from "../../engines/llama/grammars.js";
+import type { ServedModels } from "../../models/servedModels.js";
+import type { ServerMetrics } from "../../telemetry/serverMetrics.js";
+import { readJsonBody } from "../body.js";
+import { deadlineOf } from "../deadline.js";
+import type { Route } from "../routes.js";
+import { newId, runGeneration, type ResponseShape } from "./generation.js";
+import { ChatCompletionRequest, type ResponseFormat } from "./schemas.js";
+
+export interface GenerationDeps {
+  models: ServedModels;
+  metrics: ServerMetrics;
+  grammars: () => GrammarCache;
+  limits: { bodyBytes: number; defaultMaxTokens: number; defaultDeadlineMs: number };
+}
+
+async function grammarFor(format: ResponseFormat | undefined, grammars: GrammarCache): Promise<LlamaGrammar | undefined> {
+  if (!format || format.type === "text") return undefined;
+  if (format.type === "json_object") return grammars.anyJson();
+  return grammars.forSchema(format.json_schema.schema);
+}
+
+function chatShape(id: string, model: string): ResponseShape {
+  const created = Math.floor(Date.now() / 1000);
+  const base = { id, object: "chat.completion.chunk", created, model, system_fingerprint: "edged" };
+  return {
+    openingChunk: () => ({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] }),
+    chunk: (text) => ({ ...base, choices: [{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }] }),
+    finalChunk: (finishReason) => ({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }] }),
+    usageChunk: (usage) => ({ ...base, choices: [], usage }),
+    response: (result, usage) => ({
+      id,
+      object: "chat.completion",
+      created,
+      model,
+      system_fingerprint: "edged",
+      choices: [{ index: 0, message: { role: "assistant", content: result.text, refusal: null }, logprobs: null, finish_reason: result.finishReason }],
+      usage,
+    }),
+  };
+}
+
+export function chatCompletionsRoute(deps: GenerationDeps): Route {
+  return {
+    method: "POST",
+    path: "/v1/chat/completions",
+    async handle(ctx) {
+      const body = ChatCompletionRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
+      const deadlineMs = deadlineOf(ctx.req, body.deadline_ms, deps.limits.defaultDeadlineMs);
+      const backend = deps.models.resolveChat(body.model);
+      const prompt = backend.model.renderChat(body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: m.content })));
+      backend.model.assertFits(prompt, "messages");
+      await runGeneration(
+        ctx,
+        backend,
+        deps.metrics,
+        {
+          prompt,
+          maxTokens: body.max_completion_tokens ?? body.max_tokens ?? deps.limits.defaultMaxTokens,
+          sampling: { temperature: body.temperature ?? 1, topP: body.top_p ?? 1, seed: body.seed, presencePenalty: body.presence_penalty, frequencyPenalty: body.frequency_penalty },
+          stop: body.stop,
+          grammar: await grammarFor(body.response_format, deps.grammars()),
+          stream: body.stream ?? false,
+          includeUsage: body.stream_options?.include_usage ?? false,
+          deadlineMs,
+        },
+        chatShape(newId("chatcmpl"), backend.entry.id),
+      );
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/** POST /v1/completions (the legacy text-completion endpoint) */
+import { readJsonBody } from "../body.js";
+import { deadlineOf } from "../deadline.js";
+import type { Route } from "../routes.js";
+import type { GenerationDeps } from "./chatCompletions.js";
+import { newId, runGeneration, type ResponseShape } from "./generation.js";
+import { CompletionRequest } from "./schemas.js";
+
+/** OpenAI's default for this endpoint. */
+const DEFAULT_MAX_TOKENS = 16;
+
+function textShape(id: string, model: string): ResponseShape {
+  const created = Math.floor(Date.now() / 1000);
+  const base = { id, object: "text_completion", created, model, system_fingerprint: "edged" };
+  return {
+    chunk: (text) => ({ ...base, choices: [{ index: 0, text, logprobs: null, finish_reason: null }] }),
+    finalChunk: (finishReason) => ({ ...base, choices: [{ index: 0, text: "", logprobs: null, finish_reason: finishReason }] }),
+    usageChunk: (usage) => ({ ...base, choices: [], usage }),
+    response: (result, usage) => ({ ...base, choices: [{ index: 0, text: result.text, logprobs: null, finish_reason: result.finishReason }], usage }),
+  };
+}
+
+export function completionsRoute(deps: GenerationDeps): Route {
+  return {
+    method: "POST",
+    path: "/v1/completions",
+    async handle(ctx) {
+      const body = CompletionRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
+      const deadlineMs = deadlineOf(ctx.req, body.deadline_ms, deps.limits.defaultDeadlineMs);
+      const backend = deps.models.resolveChat(body.model);
+      const prompt = backend.model.tokenizeText(body.prompt);
+      backend.model.assertFits(prompt, "prompt");
+      await runGeneration(
+        ctx,
+        backend,
+        deps.metrics,
+        {
+          prompt,
+          maxTokens: body.max_tokens ?? DEFAULT_MAX_TOKENS,
+          sampling: { temperature: body.temperature ?? 1, topP: body.top_p ?? 1, seed: body.seed, presencePenalty: body.presence_penalty, frequencyPenalty: body.frequency_penalty },
+          stop: body.stop,
+          stream: body.stream ?? false,
+          includeUsage: body.stream_options?.include_usage ?? false,
+          deadlineMs,
+        },
+        textShape(newId("cmpl"), backend.entry.id),
+      );
+    },
+  };
+}

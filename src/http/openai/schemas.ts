@@ -1,0 +1,76 @@
+/** The OpenAI wire format edged accepts, as zod schemas; request types are derived from them. */
+import { z } from "zod";
+
+const nullable = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
+
+const TextPart = z.object({ type: z.literal("text"), text: z.string() });
+const Content = z.union([z.string(), z.array(TextPart).min(1)]).transform((c) => (typeof c === "string" ? c : c.map((p) => p.text).join("")));
+
+export const ChatMessage = z.object({
+  role: z.enum(["system", "developer", "user", "assistant"], { message: "role must be one of system, developer, user, assistant" }),
+  content: Content,
+  name: z.string().optional(),
+});
+
+const Stop = nullable(z.union([z.string().min(1), z.array(z.string().min(1)).max(4, "at most 4 stop sequences")])).transform((s) =>
+  s === undefined ? [] : typeof s === "string" ? [s] : s,
+);
+
+const JsonSchemaFormat = z.object({
+  type: z.literal("json_schema"),
+  json_schema: z.object({
+    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "name must be 1-64 letters, digits, _ or -"),
+    description: z.string().optional(),
+    schema: z.record(z.string(), z.unknown()),
+    strict: nullable(z.boolean()),
+  }),
+});
+export const ResponseFormat = z.discriminatedUnion("type", [z.object({ type: z.literal("text") }), z.object({ type: z.literal("json_object") }), JsonSchemaFormat]);
+export type ResponseFormat = z.infer<typeof ResponseFormat>;
+
+/** Sampling and control fields shared by chat and text completions. */
+const generationFields = {
+  model: z.string().min(1, "model is required"),
+  stream: nullable(z.boolean()),
+  stream_options: nullable(z.object({ include_usage: nullable(z.boolean()) })),
+  max_tokens: nullable(z.number().int().min(1)),
+  temperature: nullable(z.number().min(0).max(2)),
+  top_p: nullable(z.number().gt(0).max(1)),
+  seed: nullable(z.number().int()),
+  stop: Stop,
+  n: nullable(z.literal(1, { message: "only n=1 is supported" })),
+  presence_penalty: nullable(z.number().min(-2).max(2)),
+  frequency_penalty: nullable(z.number().min(-2).max(2)),
+  user: nullable(z.string()),
+  /** edged: milliseconds this request may take in all, queueing included. */
+  deadline_ms: nullable(z.number().int().positive()),
+};
+
+export const ChatCompletionRequest = z
+  .object({
+    ...generationFields,
+    messages: z.array(ChatMessage).min(1, "messages must not be empty"),
+    max_completion_tokens: nullable(z.number().int().min(1)),
+    response_format: nullable(ResponseFormat),
+    logprobs: nullable(z.literal(false, { message: "logprobs are not supported" })),
+    tools: nullable(z.array(z.unknown()).max(0, "tools are not supported")),
+  });
+export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
+
+export const CompletionRequest = z.object({
+  ...generationFields,
+  prompt: z.union([z.string(), z.array(z.string()).length(1, "only one prompt per request is supported")]).transform((p) => (typeof p === "string" ? p : p[0]!)),
+  echo: nullable(z.literal(false, { message: "echo is not supported" })),
+  logprobs: nullable(z.literal(0, { message: "logprobs are not supported" })),
+  suffix: nullable(z.literal("", { message: "suffix is not supported" })),
+});
+export type CompletionRequest = z.infer<typeof CompletionRequest>;
+
+export const EmbeddingRequest = z.object({
+  model: z.string().min(1, "model is required"),
+  input: z.union([z.string(), z.array(z.string()).min(1, "input must not be empty").max(2048, "at most 2048 inputs")]).transform((i) => (typeof i === "string" ? [i] : i)),
+  encoding_format: nullable(z.enum(["float", "base64"])),
+  dimensions: nullable(z.number().int().positive()),
+  user: nullable(z.string()),
+});
+export type EmbeddingRequest = z.infer<typeof EmbeddingRequest>;

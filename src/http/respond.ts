@@ -1,0 +1,24 @@
+/** Writes JSON responses and errors; an error after headers went out ends the stream with an error event. */
+import type { ServerResponse } from "node:http";
+import type { ApiError } from "./errors.js";
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export function sendText(res: ServerResponse, status: number, text: string, contentType: string): void {
+  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, error: ApiError): void {
+  if (res.writableEnded || res.destroyed) return;
+  if (res.headersSent) {
+    res.end(`data: ${JSON.stringify(error.body())}\n\n`);
+    return;
+  }
+  sendJson(res, error.status, error.body(), error.headers);
+}

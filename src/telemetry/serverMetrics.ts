@@ -1,0 +1,30 @@
+/** The daemon's metrics, registered once and rendered at GET /metrics. */
+import { Counter, Gauge, Histogram, Registry } from "./metrics.js";
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export interface SchedulerView {
+  readonly busy: number;
+  readonly waiting: number;
+  readonly slots: number;
+}
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly requests = this.registry.add(new Counter("edged_http_requests_total", "HTTP requests by route and status code"));
+  readonly latency = this.registry.add(new Histogram("edged_request_duration_seconds", "Total time to answer a request, by route", LATENCY_BUCKETS));
+  readonly ttft = this.registry.add(new Histogram("edged_time_to_first_token_seconds", "Time from request arrival to the first generated token", LATENCY_BUCKETS));
+  readonly tokensIn = this.registry.add(new Counter("edged_prompt_tokens_total", "Prompt tokens processed, by model"));
+  readonly tokensOut = this.registry.add(new Counter("edged_completion_tokens_total", "Tokens generated, by model"));
+
+  constructor(scheduler: () => SchedulerView | undefined) {
+    this.registry.add(new Gauge("edged_queue_depth", "Requests waiting for a slot", () => scheduler()?.waiting ?? 0));
+    this.registry.add(new Gauge("edged_slots_busy", "Slots generating now", () => scheduler()?.busy ?? 0));
+    this.registry.add(new Gauge("edged_slots_total", "Parallel sequences of the chat model", () => scheduler()?.slots ?? 0));
+  }
+
+  observeResponse(route: string, status: number, seconds: number): void {
+    this.requests.inc({ route, status: String(status) });
+    this.latency.observe(seconds, { route });
+  }
+}
