@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.js";
 import { startDaemon } from "../daemon.js";
 
-const USAGE = `usage: edged serve [--host H] [--port P] [--config FILE] [--data-dir DIR] [--model ID]
+const USAGE = `usage: edged serve [--host H] [--port P] [--config FILE] [--data-dir DIR] [--manifest FILE] [--model ID]
                    [--threads N] [--slots N] [--api-key KEY]... [--allow-origin URL]... [--allow-host NAME]...`;
 
 export async function serveCommand(argv: string[]): Promise<void> {
@@ -15,6 +15,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       config: { type: "string" },
       "data-dir": { type: "string" },
       model: { type: "string" },
+      manifest: { type: "string" },
       threads: { type: "string" },
       slots: { type: "string" },
       "api-key": { type: "string", multiple: true },
@@ -31,6 +32,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       port: values.port,
       dataDir: values["data-dir"],
       "models.chat": values.model,
+      "models.manifest": values.manifest,
       "llama.threads": values.threads,
       "llama.slots": values.slots,
       "security.apiKeys": values["api-key"],

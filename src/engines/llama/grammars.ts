@@ -1,6 +1,7 @@
 /** Grammars that force JSON output, compiled once per distinct schema. */
 import type { Llama, LlamaGrammar } from "node-llama-cpp";
 import { InvalidGrammarError } from "./errors.js";
+import { unsupportedSchemaReason } from "./jsonSchemaSubset.js";
 
 const MAX_CACHED = 64;
 
@@ -15,6 +16,8 @@ export class GrammarCache {
   }
 
   async forSchema(schema: Record<string, unknown>): Promise<LlamaGrammar> {
+    const unsupported = unsupportedSchemaReason(schema);
+    if (unsupported) throw new InvalidGrammarError(`response_format.json_schema.schema cannot be enforced: ${unsupported}`);
     const key = JSON.stringify(schema);
     let grammar = this.schemas.get(key);
     if (!grammar) {

@@ -1,0 +1,48 @@
+/**
+ * The part of JSON Schema that node-llama-cpp can turn into a grammar. It silently treats what it does not
+ * know as "any", so schemas are checked here first and a client learns that its schema would not be enforced.
+ */
+import { z } from "zod";
+
+const PRIMITIVES = ["string", "number", "integer", "boolean", "null", "object", "array"] as const;
+const annotations = { title: z.string().optional(), description: z.string().optional(), default: z.unknown().optional(), examples: z.unknown().optional() };
+
+export type JsonSchemaNode = { [key: string]: unknown };
+
+export const JsonSchemaNode: z.ZodType<JsonSchemaNode> = z.lazy(() =>
+  z
+    .object({
+      ...annotations,
+      type: z.union([z.enum(PRIMITIVES), z.array(z.enum(PRIMITIVES)).min(1)]).optional(),
+      enum: z.array(z.unknown()).min(1).optional(),
+      const: z.unknown().optional(),
+      properties: z.record(z.string(), JsonSchemaNode).optional(),
+      required: z.array(z.string()).optional(),
+      additionalProperties: z.union([z.boolean(), JsonSchemaNode]).optional(),
+      minProperties: z.number().int().nonnegative().optional(),
+      maxProperties: z.number().int().nonnegative().optional(),
+      items: z.union([JsonSchemaNode, z.literal(false)]).optional(),
+      prefixItems: z.array(JsonSchemaNode).optional(),
+      minItems: z.number().int().nonnegative().optional(),
+      maxItems: z.number().int().nonnegative().optional(),
+      minLength: z.number().int().nonnegative().optional(),
+      maxLength: z.number().int().nonnegative().optional(),
+      format: z.enum(["date-time", "time", "date"]).optional(),
+      oneOf: z.array(JsonSchemaNode).min(1).optional(),
+      anyOf: z.array(JsonSchemaNode).min(1).optional(),
+      $ref: z.string().regex(/^#\/\$defs\/[^/]+$/, 'references must have the form "#/$defs/name"').optional(),
+      $defs: z.record(z.string(), JsonSchemaNode).optional(),
+      $schema: z.string().optional(),
+    })
+    .strict(),
+);
+
+/** The first problem with the schema, named by its JSON path, or undefined when it is supported. */
+export function unsupportedSchemaReason(schema: unknown): string | undefined {
+  const result = JsonSchemaNode.safeParse(schema);
+  if (result.success) return undefined;
+  const issue = result.error.issues[0]!;
+  const where = issue.path.length ? `at ${issue.path.map(String).join(".")}` : "at the root";
+  const what = issue.code === "unrecognized_keys" ? `unsupported keyword ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message;
+  return `${what} ${where}`;
+}

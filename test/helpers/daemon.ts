@@ -1,0 +1,86 @@
+/** Starts the real `edged serve` in a child process on a free port and stops it with a signal. */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { once } from "node:events";
+import { stat, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { sha256File, type ModelEntry } from "../../src/models/manifest.js";
+import { CLI, scratchDir } from "./paths.js";
+
+export interface RunningDaemon {
+  url: string;
+  /** `${url}/v1`, for the openai client. */
+  baseURL: string;
+  proc: ChildProcessWithoutNullStreams;
+  output(): string;
+  /** Sends the signal and resolves with the exit code and how long the exit took. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
+}
+
+export interface DaemonOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  /** Resolve as soon as the server listens, before models are loaded. */
+  untilListening?: boolean;
+}
+
+export async function startDaemon(options: DaemonOptions = {}): Promise<RunningDaemon> {
+  const dataDir = scratchDir("edged-data-");
+  const proc = spawn(process.execPath, [CLI, "serve", "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])], {
+    env: { ...process.env, ...options.env },
+  });
+  let out = "";
+  proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = once(proc, "exit");
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`daemon did not start in time:\n${out}`)), 30_000);
+    const check = () => {
+      const listening = /edged listening on (http:\/\/\S+)/.exec(out);
+      const ready = /edged ready: .* at (http:\/\/\S+)\/v1/.exec(out);
+      const hit = options.untilListening ? listening : ready;
+      if (hit) {
+        clearTimeout(timer);
+        proc.stdout.off("data", check);
+        resolve(hit[1]!);
+      }
+    };
+    proc.stdout.on("data", check);
+    exited.then(() => reject(new Error(`daemon exited:\n${out}`)));
+  });
+  return {
+    url,
+    baseURL: `${url}/v1`,
+    proc,
+    output: () => out,
+    async stop(signal = "SIGTERM") {
+      const started = performance.now();
+      if (proc.exitCode === null) proc.kill(signal);
+      const [code] = (await exited) as [number | null];
+      return { code, ms: performance.now() - started };
+    },
+  };
+}
+
+/** Runs `edged serve` expecting it to fail; resolves with its exit code and output. */
+export async function failingServe(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+  const proc = spawn(process.execPath, [CLI, "serve", "--port", "0", "--data-dir", scratchDir("edged-data-"), ...args], { env: { ...process.env, ...env } });
+  let output = "";
+  proc.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  proc.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  const [code] = (await once(proc, "exit")) as [number | null];
+  return { code, output };
+}
+
+type Draft = Omit<Extract<ModelEntry, { engine: "llama" }>, "sha256" | "bytes" | "file" | "devices"> & { path: string };
+
+/** A manifest in `dir` serving the given model files, with their real checksums. */
+export async function writeManifest(dir: string, chat: Draft): Promise<string> {
+  const { path, ...entry } = chat;
+  const manifest = {
+    defaults: { chat: entry.id },
+    models: [{ ...entry, file: basename(path), sha256: await sha256File(path), bytes: (await stat(path)).size }],
+  };
+  const file = join(dir, "manifest.json");
+  await writeFile(file, JSON.stringify(manifest));
+  return file;
+}
