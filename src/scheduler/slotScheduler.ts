@@ -49,7 +49,7 @@ export class SlotScheduler {
       );
     }
     signal?.throwIfAborted();
-    return this.queue.add(
+    const admitted = this.queue.add(
       async () => {
         const started = this.now();
         try {
@@ -61,5 +61,12 @@ export class SlotScheduler {
       },
       { signal },
     ) as Promise<T>;
+    try {
+      return await admitted;
+    } catch (error) {
+      // p-queue rejects a waiting request with its own AbortError; the signal's reason says why it left
+      if (signal?.aborted) throw signal.reason;
+      throw error;
+    }
   }
 }
