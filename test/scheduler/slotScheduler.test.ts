@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { QueueFullError } from "../../src/scheduler/errors.js";
+import { SlotScheduler } from "../../src/scheduler/slotScheduler.js";
+
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return { open, opened };
+}
+
+test("runs up to `slots` at once, queues up to `maxWaiting`, refuses the rest", async () => {
+  const s = new SlotScheduler({ slots: 2, maxWaiting: 1 });
+  const g = gate();
+  const running = [s.run(() => g.opened.then(() => 1)), s.run(() => g.opened.then(() => 2)), s.run(() => g.opened.then(() => 3))];
+  assert.equal(s.busy, 2);
+  assert.equal(s.waiting, 1);
+  await assert.rejects(s.run(async () => 4), (e: QueueFullError) => e instanceof QueueFullError && e.retryAfterMs >= 1000);
+  g.open();
+  assert.deepEqual(await Promise.all(running), [1, 2, 3]);
+  assert.equal(s.busy + s.waiting, 0);
+});
+
+test("a waiting request whose signal aborts leaves the queue with the signal's reason", async () => {
+  const s = new SlotScheduler({ slots: 1, maxWaiting: 5 });
+  const g = gate();
+  const first = s.run(() => g.opened);
+  const controller = new AbortController();
+  const second = s.run(async () => "never", { signal: controller.signal });
+  controller.abort(new Error("deadline"));
+  await assert.rejects(second, /deadline/);
+  assert.equal(s.waiting, 0);
+  g.open();
+  await first;
+});
+
+test("the predicted wait grows with the queue and the observed service time", async () => {
+  let now = 0;
+  const s = new SlotScheduler({ slots: 1, maxWaiting: 10, now: () => now });
+  await s.run(async () => void (now += 100));
+  assert.equal(s.predictedWaitMs(), 0);
+  const g = gate();
+  const busy = s.run(() => g.opened);
+  const queued = s.run(async () => undefined);
+  assert.equal(s.predictedWaitMs(), 200); // one waiting + this one, 100 ms each
+  g.open();
+  await Promise.all([busy, queued]);
+});
