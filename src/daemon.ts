@@ -24,6 +24,8 @@ import { ServerMetrics } from "./telemetry/serverMetrics.js";
 
 export interface Daemon {
   url: string;
+  /** The models this daemon serves, by id, known before they are loaded. */
+  plan: { chat: string; embedding?: string };
   address: AddressInfo;
   models: ServedModels;
   /** Settles when every configured model is loaded; rejects with the reason one could not be. */
@@ -96,6 +98,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
 
   return {
     url: `http://${host}:${address.port}`,
+    plan: { chat: chatEntry.id, embedding: embeddingEntry?.id },
     address,
     models,
     ready,

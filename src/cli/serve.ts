@@ -42,7 +42,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
   });
   const log = (message: string) => console.error(`edged: ${message}`);
   const daemon = await startDaemon(config, log);
-  console.log(`edged listening on ${daemon.url} (loading ${config.models.chat ?? "the default model"})`);
+  const plan = [daemon.plan.chat, daemon.plan.embedding].filter(Boolean).join(" and ");
+  console.log(`edged listening on ${daemon.url} (loading ${plan})`);
 
   let stopping = false;
   const stopped = new Promise<void>((resolve) => {

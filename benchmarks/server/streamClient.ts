@@ -1,0 +1,45 @@
+/** A minimal streaming client for the benchmark: times the first content chunk and the last one. */
+import { request } from "undici";
+
+export interface StreamTiming {
+  status: number;
+  /** ms from sending the request to the first generated text. */
+  ttftMs: number;
+  /** ms from the first to the last generated text. */
+  decodeMs: number;
+  completionTokens: number;
+}
+
+export async function streamCompletion(baseURL: string, body: object): Promise<StreamTiming> {
+  const started = performance.now();
+  const res = await request(`${baseURL}/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
+  });
+  if (res.statusCode !== 200) {
+    await res.body.dump();
+    return { status: res.statusCode, ttftMs: NaN, decodeMs: NaN, completionTokens: 0 };
+  }
+  let buffer = "";
+  let first = NaN;
+  let last = NaN;
+  let completionTokens = 0;
+  for await (const chunk of res.body) {
+    buffer += (chunk as Buffer).toString();
+    let end;
+    while ((end = buffer.indexOf("\n\n")) !== -1) {
+      const frame = buffer.slice(0, end).replace(/^data: /, "");
+      buffer = buffer.slice(end + 2);
+      if (frame === "[DONE]") continue;
+      const event = JSON.parse(frame) as { choices: { text: string }[]; usage?: { completion_tokens: number } };
+      if (event.usage) completionTokens = event.usage.completion_tokens;
+      if (event.choices[0]?.text) {
+        const now = performance.now();
+        if (Number.isNaN(first)) first = now;
+        last = now;
+      }
+    }
+  }
+  return { status: 200, ttftMs: first - started, decodeMs: last - first, completionTokens };
+}
