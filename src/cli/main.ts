@@ -5,6 +5,7 @@ import { UsageError } from "./usage.js";
 const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>> = {
   serve: async () => (await import("./serve.js")).serveCommand,
   quantize: async () => (await import("./quantize.js")).quantizeCommand,
+  models: async () => (await import("./models.js")).modelsCommand,
   bench: async () => (await import("./bench.js")).benchCommand,
 };
 

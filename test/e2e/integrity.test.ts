@@ -1,0 +1,40 @@
+/** A model file that does not match the manifest is refused: by `edged models verify` and by the daemon. */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { open } from "node:fs/promises";
+import { test } from "node:test";
+import { promisify } from "node:util";
+import { failingServe, writeManifest } from "../helpers/daemon.js";
+import { CLI, scratchDir } from "../helpers/paths.js";
+import { writeTinyModel } from "../helpers/syntheticModel.js";
+
+const run = promisify(execFile);
+
+test("a tampered model file fails verification and the daemon will not serve it", async () => {
+  const dir = scratchDir();
+  const path = await writeTinyModel(dir);
+  const manifest = await writeManifest(dir, { id: "tiny:f16", engine: "llama", path, quant: "F16", contextSize: 512 });
+  const ok = await run(process.execPath, [CLI, "models", "verify", "--manifest", manifest]);
+  assert.match(ok.stdout, /^ok\s+tiny:f16/m);
+
+  const file = await open(path, "r+");
+  await file.write(Buffer.from([0x42]), 0, 1, 4096); // one byte inside the weights, same size
+  await file.close();
+
+  await assert.rejects(run(process.execPath, [CLI, "models", "verify", "--manifest", manifest]), (e: { code: number; stdout: string }) => {
+    assert.equal(e.code, 1);
+    assert.match(e.stdout, /BAD \(model tiny:f16: sha256 of .* the manifest says/);
+    return true;
+  });
+  const { code, output } = await failingServe(["--manifest", manifest]);
+  assert.equal(code, 1);
+  assert.match(output, /edged serve: model tiny:f16: sha256 of .*tiny\.gguf is [0-9a-f]{64}, the manifest says [0-9a-f]{64}/);
+});
+
+test("the bundled manifest is valid and every bundled file matches it", async () => {
+  const { stdout } = await run(process.execPath, [CLI, "models", "verify"]);
+  const lines = stdout.trim().split("\n");
+  assert.ok(lines.length >= 6, stdout);
+  assert.ok(lines.every((l) => l.startsWith("ok")), stdout);
+  assert.match(stdout, /edged-kjv:q4_k_m .*\(default chat\)/);
+});
