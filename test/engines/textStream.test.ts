@@ -29,3 +29,22 @@ test("the earliest of several stop sequences wins; no stops passes text straight
   assert.deepEqual(feed(new StopMatcher(["c", "ab"]), ["zabc"]), { out: "z", stopped: true });
   assert.deepEqual(feed(new StopMatcher([]), ["a", "b"]), { out: "ab", stopped: false });
 });
+
+test("token-by-token detokenization equals detokenizing the whole text, multi-byte characters included", async () => {
+  const { IncrementalDetokenizer } = await import("../../src/engines/llama/textStream.js");
+  const { testLlama } = await import("../helpers/llama.js");
+  const { scratchDir } = await import("../helpers/paths.js");
+  const { writeTinyModel } = await import("../helpers/syntheticModel.js");
+  const model = await (await testLlama()).loadModel({ modelPath: await writeTinyModel(scratchDir()) });
+  try {
+    for (const text of ["In the beginning God created the heaven and the earth.", "café — naïve 😀 and  two  spaces\nnew line", "  leading spaces, Ω≈ç√∫"]) {
+      const tokens = model.tokenize(text);
+      assert.ok(tokens.length > 5);
+      const d = new IncrementalDetokenizer(model);
+      const streamed = tokens.map((t) => d.push(t)).join("");
+      assert.equal(streamed, model.detokenize(tokens), text);
+    }
+  } finally {
+    await model.dispose();
+  }
+});

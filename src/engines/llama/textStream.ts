@@ -1,19 +1,29 @@
 /** Turns generated tokens into text safely: whole UTF-8 characters only, and never past a stop sequence. */
 import type { LlamaModel, Token } from "node-llama-cpp";
 
-/** Detokenizes the growing token list and hands out only the new, complete characters. */
+/** Longest run of byte tokens one UTF-8 character needs. */
+const MAX_CHARACTER_TOKENS = 4;
+/** Preceding tokens handed to the detokenizer so spacing comes out as in a full detokenization. */
+const CONTEXT_TOKENS = 8;
+
+/**
+ * Detokenizes token by token in constant time per token: the new text is what the new tokens add to the
+ * detokenization of a few preceding ones (so spacing rules see the same neighbours as in the whole text), and
+ * byte tokens are held until they complete a UTF-8 character.
+ */
 export class IncrementalDetokenizer {
-  private tokens: Token[] = [];
-  private emitted = 0;
+  private context: Token[] = [];
+  private pending: Token[] = [];
   constructor(private readonly model: LlamaModel) {}
 
   push(token: Token): string {
-    this.tokens.push(token);
-    const text = this.model.detokenize(this.tokens);
-    if (text.endsWith("\uFFFD")) return ""; // a multi-byte character is not finished yet
-    const fresh = text.slice(this.emitted);
-    this.emitted = text.length;
-    return fresh;
+    this.pending.push(token);
+    const before = this.model.detokenize(this.context);
+    const text = this.model.detokenize([...this.context, ...this.pending]).slice(before.length);
+    if (text.endsWith("\uFFFD") && this.pending.length < MAX_CHARACTER_TOKENS) return "";
+    this.context = [...this.context, ...this.pending].slice(-CONTEXT_TOKENS);
+    this.pending = [];
+    return text;
   }
 }
 
