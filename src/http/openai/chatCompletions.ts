@@ -1,20 +1,11 @@
 /** POST /v1/chat/completions */
 import type { LlamaGrammar } from "node-llama-cpp";
 import type { GrammarCache } from "../../engines/llama/grammars.js";
-import type { ServedModels } from "../../models/servedModels.js";
-import type { ServerMetrics } from "../../telemetry/serverMetrics.js";
 import { readJsonBody } from "../body.js";
 import { deadlineOf } from "../deadline.js";
 import type { Route } from "../routes.js";
-import { newId, runGeneration, type ResponseShape } from "./generation.js";
+import { newId, runGeneration, samplingFrom, type GenerationDeps, type ResponseShape } from "./generation.js";
 import { ChatCompletionRequest, type ResponseFormat } from "./schemas.js";
-
-export interface GenerationDeps {
-  models: ServedModels;
-  metrics: ServerMetrics;
-  grammars: () => GrammarCache;
-  limits: { bodyBytes: number; defaultMaxTokens: number; defaultDeadlineMs: number };
-}
 
 async function grammarFor(format: ResponseFormat | undefined, grammars: GrammarCache): Promise<LlamaGrammar | undefined> {
   if (!format || format.type === "text") return undefined;
@@ -59,7 +50,7 @@ export function chatCompletionsRoute(deps: GenerationDeps): Route {
         {
           prompt,
           maxTokens: body.max_completion_tokens ?? body.max_tokens ?? deps.limits.defaultMaxTokens,
-          sampling: { temperature: body.temperature ?? 1, topP: body.top_p ?? 1, seed: body.seed, presencePenalty: body.presence_penalty, frequencyPenalty: body.frequency_penalty },
+          sampling: samplingFrom(body),
           stop: body.stop,
           grammar: await grammarFor(body.response_format, deps.grammars()),
           stream: body.stream ?? false,

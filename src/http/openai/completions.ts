@@ -2,8 +2,7 @@
 import { readJsonBody } from "../body.js";
 import { deadlineOf } from "../deadline.js";
 import type { Route } from "../routes.js";
-import type { GenerationDeps } from "./chatCompletions.js";
-import { newId, runGeneration, type ResponseShape } from "./generation.js";
+import { newId, runGeneration, samplingFrom, type GenerationDeps, type ResponseShape } from "./generation.js";
 import { CompletionRequest } from "./schemas.js";
 
 /** OpenAI's default for this endpoint. */
@@ -37,7 +36,7 @@ export function completionsRoute(deps: GenerationDeps): Route {
         {
           prompt,
           maxTokens: body.max_tokens ?? DEFAULT_MAX_TOKENS,
-          sampling: { temperature: body.temperature ?? 1, topP: body.top_p ?? 1, seed: body.seed, presencePenalty: body.presence_penalty, frequencyPenalty: body.frequency_penalty },
+          sampling: samplingFrom(body),
           stop: body.stop,
           stream: body.stream ?? false,
           includeUsage: body.stream_options?.include_usage ?? false,

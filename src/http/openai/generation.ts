@@ -5,12 +5,21 @@
 import { randomUUID } from "node:crypto";
 import type { LlamaGrammar, Token } from "node-llama-cpp";
 import type { GenerateResult, Sampling } from "../../engines/llama/chatModel.js";
-import type { ChatBackend } from "../../models/servedModels.js";
+import type { GrammarCache } from "../../engines/llama/grammars.js";
+import type { ChatBackend, ServedModels } from "../../models/servedModels.js";
 import type { ServerMetrics } from "../../telemetry/serverMetrics.js";
 import { withDeadline } from "../deadline.js";
 import type { RequestContext } from "../routes.js";
 import { sendJson } from "../respond.js";
 import { SseStream } from "../sse.js";
+
+/** What the generating endpoints need from the daemon. */
+export interface GenerationDeps {
+  models: ServedModels;
+  metrics: ServerMetrics;
+  grammars: () => GrammarCache;
+  limits: { bodyBytes: number; defaultMaxTokens: number; defaultDeadlineMs: number };
+}
 
 export interface GenerationParams {
   prompt: Token[];
@@ -37,6 +46,17 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+}
+
+/** OpenAI's sampling fields, with OpenAI's defaults (temperature 1, top_p 1). */
+export function samplingFrom(body: {
+  temperature?: number;
+  top_p?: number;
+  seed?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+}): Sampling {
+  return { temperature: body.temperature ?? 1, topP: body.top_p ?? 1, seed: body.seed, presencePenalty: body.presence_penalty, frequencyPenalty: body.frequency_penalty };
 }
 
 export const newId = (prefix: string) => `${prefix}-${randomUUID().replace(/-/g, "").slice(0, 24)}`;
