@@ -9,7 +9,10 @@ import { LlamaChatModel } from "./engines/llama/chatModel.js";
 import { GrammarCache } from "./engines/llama/grammars.js";
 import { llamaRuntime } from "./engines/llama/runtime.js";
 import { OnnxEmbedder } from "./engines/onnx/onnxEmbedder.js";
+import { probe } from "./hardware/probe.js";
+import { liveSources } from "./hardware/sources.js";
 import { adminRoutes } from "./http/admin/health.js";
+import { hardwareRoute, type HardwareView } from "./http/admin/hardware.js";
 import { Guard } from "./http/guard.js";
 import { chatCompletionsRoute } from "./http/openai/chatCompletions.js";
 import { completionsRoute } from "./http/openai/completions.js";
@@ -50,6 +53,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   await mkdir(config.dataDir, { recursive: true });
 
   const models = new ServedModels();
+  const hardware: HardwareView = {};
   const metrics = new ServerMetrics(() => models.chat?.scheduler);
   let grammars: GrammarCache | undefined;
   const deps = {
@@ -60,6 +64,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   };
   const routes = new RouteTable([
     ...adminRoutes(models, metrics),
+    hardwareRoute(hardware),
     ...modelRoutes(models),
     chatCompletionsRoute(deps),
     completionsRoute(deps),
@@ -76,6 +81,8 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const ready = (async () => {
     const llama = await llamaRuntime();
     grammars = new GrammarCache(llama);
+    const inventory = await probe(liveSources());
+    hardware.inventory = inventory;
     const chatPath = await verifyModelFile(manifest, chatEntry);
     const model = await LlamaChatModel.load(llama, chatPath, {
       threads: config.llama.threads,
@@ -86,7 +93,11 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     models.chat = { entry: chatEntry, model, scheduler: new SlotScheduler({ slots: config.llama.slots, maxWaiting: config.queue.maxWaiting }) };
     log(`chat model ${chatEntry.id} (${chatEntry.quant}) on ${llama.gpu || "cpu"}: ${config.llama.slots} slots x ${model.sequenceContextSize} tokens, ${config.llama.threads} llama.cpp thread(s)`);
     if (embeddingEntry) {
-      const embedder = await OnnxEmbedder.load(await verifyModelFile(manifest, embeddingEntry), embeddingEntry, { threads: config.onnx.threads, devices: embeddingEntry.devices });
+      const embedder = await OnnxEmbedder.load(await verifyModelFile(manifest, embeddingEntry), embeddingEntry, {
+        threads: config.onnx.threads,
+        devices: embeddingEntry.devices,
+        gpuPresent: inventory.gpus.length > 0,
+      });
       models.embedding = { entry: embeddingEntry, embedder };
       log(`embedding model ${embeddingEntry.id} on onnxruntime ${embedder.provider.chosen.name} (${embedder.provider.chosen.reason})`);
     }

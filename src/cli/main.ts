@@ -6,6 +6,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   serve: async () => (await import("./serve.js")).serveCommand,
   quantize: async () => (await import("./quantize.js")).quantizeCommand,
   models: async () => (await import("./models.js")).modelsCommand,
+  doctor: async () => (await import("./doctor.js")).doctorCommand,
   bench: async () => (await import("./bench.js")).benchCommand,
 };
 

@@ -121,3 +121,13 @@ test("after all of that the daemon still answers a valid request", async () => {
   assert.match(metrics, /status="400"/);
   assert.match(metrics, /status="413"/);
 });
+
+test("GET /v1/hardware returns the probed inventory", async () => {
+  const { cpus } = await import("node:os");
+  const res = await fetch(`${daemon.baseURL}/hardware`);
+  assert.equal(res.status, 200);
+  const inv = (await res.json()) as { cpu: { logicalCores: number; simd: string[] }; gpus: unknown[]; npus: unknown[]; onnxProviders: { name: string }[] };
+  assert.equal(inv.cpu.logicalCores, cpus().length);
+  assert.ok(Array.isArray(inv.gpus) && Array.isArray(inv.npus));
+  assert.ok(inv.onnxProviders.some((p) => p.name === "cpu"));
+});

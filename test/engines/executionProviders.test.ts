@@ -17,8 +17,13 @@ test("NPU providers come first, then GPU providers, then CPU", () => {
 });
 
 test("a model's allowed devices filter the classes; CPU always remains", () => {
-  assert.deepEqual(rankProviders(RECORDED.winArm64, ["cpu"]).map((c) => c.name), ["cpu"]);
-  assert.deepEqual(rankProviders(RECORDED.winArm64, ["npu", "cpu"]).map((c) => c.name), ["qnn", "cpu"]);
+  assert.deepEqual(rankProviders(RECORDED.winArm64, { allowed: ["cpu"] }).map((c) => c.name), ["cpu"]);
+  assert.deepEqual(rankProviders(RECORDED.winArm64, { allowed: ["npu", "cpu"] }).map((c) => c.name), ["qnn", "cpu"]);
+});
+
+test("without a GPU found by the probe, GPU providers are not tried; NPU providers still are", () => {
+  assert.deepEqual(rankProviders(RECORDED.winArm64, { gpuPresent: false }).map((c) => c.name), ["qnn", "cpu"]);
+  assert.deepEqual(rankProviders(RECORDED.linuxX64, { gpuPresent: false }).map((c) => c.name), ["cpu"]);
 });
 
 test("choose keeps the first provider that opens and records why the others did not", async () => {

@@ -31,8 +31,15 @@ const CLASSES: Record<string, { class: ProviderClass; what: string }> = {
 };
 const ORDER: ProviderClass[] = ["npu", "gpu", "cpu"];
 
-/** Ranks the runtime's providers; `allowed` (the model's devices) filters by class. CPU always ends the list. */
-export function rankProviders(backends: readonly BackendInfo[], allowed: readonly ProviderClass[] = ORDER): ProviderCandidate[] {
+export interface RankOptions {
+  /** The model's devices, from the manifest. */
+  allowed?: readonly ProviderClass[];
+  /** Whether the hardware probe found a GPU; without one, GPU providers are not tried (each failed try costs start-up time and log noise). */
+  gpuPresent?: boolean;
+}
+
+/** Ranks the runtime's providers, NPU first; CPU always ends the list. */
+export function rankProviders(backends: readonly BackendInfo[], { allowed = ORDER, gpuPresent = true }: RankOptions = {}): ProviderCandidate[] {
   const ranked = backends
     .filter((b) => b.name !== "cpu" && CLASSES[b.name])
     .map((b) => {
@@ -40,7 +47,7 @@ export function rankProviders(backends: readonly BackendInfo[], allowed: readonl
       const install = b.bundled ? "bundled with onnxruntime-node" : "offered by the runtime, needs its own libraries";
       return { name: b.name, class: info.class, reason: `${info.what}; ${install}` };
     })
-    .filter((c) => allowed.includes(c.class))
+    .filter((c) => allowed.includes(c.class) && (c.class !== "gpu" || gpuPresent))
     .sort((a, b) => ORDER.indexOf(a.class) - ORDER.indexOf(b.class));
   return [...ranked, { name: "cpu", class: "cpu", reason: "CPU, always available" }];
 }

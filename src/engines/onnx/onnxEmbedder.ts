@@ -9,6 +9,8 @@ export interface OnnxEmbedderOptions {
   threads?: number;
   /** Device classes the model may use, in the manifest's terms. */
   devices?: readonly ProviderClass[];
+  /** Whether the hardware probe found a GPU (GPU providers are skipped otherwise). */
+  gpuPresent?: boolean;
 }
 
 export class OnnxEmbedder {
@@ -20,7 +22,7 @@ export class OnnxEmbedder {
 
   static async load(path: string, entry: Pick<OnnxModelEntry, "dimensions" | "tokenizer">, options: OnnxEmbedderOptions = {}): Promise<OnnxEmbedder> {
     ort.env.logLevel = "fatal"; // a provider that fails to open is reported in `provider.rejected`, not on stderr
-    const candidates = rankProviders(ort.listSupportedBackends(), options.devices);
+    const candidates = rankProviders(ort.listSupportedBackends(), { allowed: options.devices, gpuPresent: options.gpuPresent });
     const { value, choice } = await choose(candidates, (provider) =>
       ort.InferenceSession.create(path, {
         executionProviders: [provider],
