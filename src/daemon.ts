@@ -22,6 +22,8 @@ import { RouteTable } from "./http/routes.js";
 import { HttpServer } from "./http/server.js";
 import { loadManifest, ManifestError, verifyModelFile, type LlamaModelEntry, type LoadedManifest, type ModelEntry, type OnnxModelEntry } from "./models/manifest.js";
 import { ServedModels } from "./models/servedModels.js";
+import { placeModel } from "./scheduler/plan.js";
+import { placeOnnx } from "./scheduler/placement.js";
 import { SlotScheduler } from "./scheduler/slotScheduler.js";
 import { ServerMetrics } from "./telemetry/serverMetrics.js";
 
@@ -84,7 +86,10 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     const inventory = await probe(liveSources());
     hardware.inventory = inventory;
     const chatPath = await verifyModelFile(manifest, chatEntry);
+    const placement = await placeModel(chatEntry, manifest, inventory, llama, config.llama.slots);
+    log(`placing ${chatEntry.id}: ${placement.reason}`);
     const model = await LlamaChatModel.load(llama, chatPath, {
+      gpuLayers: placement.gpuLayers ?? 0,
       threads: config.llama.threads,
       slots: config.llama.slots,
       contextSize: config.llama.contextSize ?? chatEntry.contextSize,
@@ -93,6 +98,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     models.chat = { entry: chatEntry, model, scheduler: new SlotScheduler({ slots: config.llama.slots, maxWaiting: config.queue.maxWaiting }) };
     log(`chat model ${chatEntry.id} (${chatEntry.quant}) on ${llama.gpu || "cpu"}: ${config.llama.slots} slots x ${model.sequenceContextSize} tokens, ${config.llama.threads} llama.cpp thread(s)`);
     if (embeddingEntry) {
+      log(`placing ${embeddingEntry.id}: ${placeOnnx(embeddingEntry, inventory).reason}`);
       const embedder = await OnnxEmbedder.load(await verifyModelFile(manifest, embeddingEntry), embeddingEntry, {
         threads: config.onnx.threads,
         devices: embeddingEntry.devices,

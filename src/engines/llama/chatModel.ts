@@ -50,6 +50,8 @@ export interface GenerateResult {
 
 export interface ChatModelOptions {
   threads: number;
+  /** Layers offloaded to the GPU, as placement decided (0 on CPU). */
+  gpuLayers: number;
   slots: number;
   /** Tokens per sequence; the model's trained context when absent. */
   contextSize?: number;
@@ -66,7 +68,7 @@ export class LlamaChatModel {
   ) {}
 
   static async load(llama: Llama, path: string, options: ChatModelOptions): Promise<LlamaChatModel> {
-    const model = await llama.loadModel({ modelPath: path });
+    const model = await llama.loadModel({ modelPath: path, gpuLayers: options.gpuLayers });
     try {
       const context = await model.createContext({
         contextSize: options.contextSize ?? model.trainContextSize,

@@ -16,19 +16,24 @@ export interface ProviderCandidate {
   reason: string;
 }
 
+/** Known providers in order of preference within their class (TensorRT after CUDA: its engine builds slow every start). */
 const CLASSES: Record<string, { class: ProviderClass; what: string }> = {
   qnn: { class: "npu", what: "Qualcomm Hexagon NPU" },
   openvino: { class: "npu", what: "Intel NPU through OpenVINO" },
   vitisai: { class: "npu", what: "AMD Ryzen AI NPU" },
   coreml: { class: "npu", what: "Core ML, which places work on the Apple Neural Engine" },
-  tensorrt: { class: "gpu", what: "NVIDIA GPU through TensorRT" },
   cuda: { class: "gpu", what: "NVIDIA GPU through CUDA" },
-  dml: { class: "gpu", what: "DirectML GPU" },
+  tensorrt: { class: "gpu", what: "NVIDIA GPU through TensorRT" },
   rocm: { class: "gpu", what: "AMD GPU through ROCm" },
   migraphx: { class: "gpu", what: "AMD GPU through MIGraphX" },
+  dml: { class: "gpu", what: "DirectML GPU" },
   webgpu: { class: "gpu", what: "GPU through WebGPU" },
   cpu: { class: "cpu", what: "CPU" },
 };
+const PREFERENCE = Object.keys(CLASSES);
+
+/** GPU-class providers, most preferred first. */
+export const GPU_PROVIDERS = PREFERENCE.filter((name) => CLASSES[name]!.class === "gpu");
 const ORDER: ProviderClass[] = ["npu", "gpu", "cpu"];
 
 export interface RankOptions {
@@ -48,7 +53,7 @@ export function rankProviders(backends: readonly BackendInfo[], { allowed = ORDE
       return { name: b.name, class: info.class, reason: `${info.what}; ${install}` };
     })
     .filter((c) => allowed.includes(c.class) && (c.class !== "gpu" || gpuPresent))
-    .sort((a, b) => ORDER.indexOf(a.class) - ORDER.indexOf(b.class));
+    .sort((a, b) => ORDER.indexOf(a.class) - ORDER.indexOf(b.class) || PREFERENCE.indexOf(a.name) - PREFERENCE.indexOf(b.name));
   return [...ranked, { name: "cpu", class: "cpu", reason: "CPU, always available" }];
 }
 
