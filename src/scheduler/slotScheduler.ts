@@ -1,15 +1,25 @@
 /**
- * Admission to a model's parallel sequences: up to `slots` requests run at once, at most `maxWaiting` wait,
- * and the rest are refused at once with an estimate of when to retry. Waiting requests leave the queue
- * as soon as their signal aborts.
+ * A device lane: up to `slots` requests run at once, at most `maxWaiting` wait, higher priority classes first.
+ * Admission is decided at once: a full queue, or a deadline the predicted start would already miss, is refused
+ * before any work. Waiting requests leave the queue as soon as their signal aborts.
  */
 import PQueue from "p-queue";
 import { QueueFullError } from "./errors.js";
+
+export const PRIORITIES = { interactive: 2, background: 1, batch: 0 } as const;
+export type Priority = keyof typeof PRIORITIES;
 
 export interface SlotSchedulerOptions {
   slots: number;
   maxWaiting: number;
   now?: () => number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  priority?: Priority;
+  /** Milliseconds the request may still take in all; refused at once if it would not even start in time. */
+  deadlineMs?: number;
 }
 
 export class SlotScheduler {
@@ -35,18 +45,28 @@ export class SlotScheduler {
     return this.options.slots;
   }
 
-  /** When a request queued now would likely start, from the queue's length and observed service times. */
-  predictedWaitMs(): number {
+  /**
+   * When a request of this priority queued now would likely start: the requests it would wait behind
+   * (queued at its priority or higher) times the observed service time, spread over the slots.
+   */
+  predictedWaitMs(priority: Priority = "interactive"): number {
     if (this.queue.pending < this.options.slots) return 0;
-    return Math.ceil(((this.queue.size + 1) / this.options.slots) * this.meanServiceMs);
+    const ahead = Object.entries(PRIORITIES)
+      .filter(([, level]) => level >= PRIORITIES[priority])
+      .reduce((n, [, level]) => n + this.queue.sizeBy({ priority: level }), 0);
+    return Math.ceil(((ahead + 1) / this.options.slots) * this.meanServiceMs);
   }
 
-  async run<T>(task: () => Promise<T>, { signal }: { signal?: AbortSignal } = {}): Promise<T> {
+  async run<T>(task: () => Promise<T>, { signal, priority = "interactive", deadlineMs }: RunOptions = {}): Promise<T> {
     if (this.queue.pending >= this.options.slots && this.queue.size >= this.options.maxWaiting) {
       throw new QueueFullError(
         `Too many requests: ${this.queue.pending} running and ${this.queue.size} waiting (the limit); retry later`,
-        Math.max(this.predictedWaitMs(), 1000),
+        Math.max(this.predictedWaitMs(priority), 1000),
       );
+    }
+    const wait = this.predictedWaitMs(priority);
+    if (deadlineMs !== undefined && wait >= deadlineMs) {
+      throw new QueueFullError(`The deadline of ${deadlineMs} ms cannot be met: this request would start in about ${wait} ms`, wait, "deadline_unreachable");
     }
     signal?.throwIfAborted();
     const admitted = this.queue.add(
@@ -59,7 +79,7 @@ export class SlotScheduler {
           this.meanServiceMs = this.meanServiceMs === 0 ? took : 0.8 * this.meanServiceMs + 0.2 * took;
         }
       },
-      { signal },
+      { signal, priority: PRIORITIES[priority] },
     ) as Promise<T>;
     try {
       return await admitted;

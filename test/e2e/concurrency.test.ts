@@ -126,14 +126,22 @@ test("a streamed request whose deadline passes ends with an error event", async 
   assert.ok(!text.includes("[DONE]"));
 });
 
-test("a request whose deadline passes while it waits never starts", async () => {
+test("a request whose deadline cannot be met is refused at admission with 429 deadline_unreachable", async () => {
+  // one finished request teaches the lane how long a request holds a slot
+  const done = await fetch(`${daemon.baseURL}/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...LONG, max_tokens: 200 }) });
+  assert.equal(done.status, 200);
   const a = start({ ...LONG, stream: true });
   const b = start({ ...LONG, stream: true });
   await a.response;
   await b.response;
-  const queued = await fetch(`${daemon.baseURL}/completions`, { method: "POST", headers: { "content-type": "application/json", "x-edged-deadline-ms": "200" }, body: JSON.stringify(LONG) });
-  assert.equal(queued.status, 504);
-  assert.equal((await gauge("edged_queue_depth")), 0);
+  const refused = await fetch(`${daemon.baseURL}/completions`, { method: "POST", headers: { "content-type": "application/json", "x-edged-deadline-ms": "50" }, body: JSON.stringify(LONG) });
+  assert.equal(refused.status, 429);
+  const error = ((await refused.json()) as { error: { code: string; message: string } }).error;
+  assert.equal(error.code, "deadline_unreachable");
+  assert.match(error.message, /would start in about \d+ ms/);
+  assert.equal(await gauge("edged_queue_depth"), 0, "it never queued");
+  const badPriority = await fetch(`${daemon.baseURL}/completions`, { method: "POST", headers: { "content-type": "application/json", "x-edged-priority": "urgent" }, body: JSON.stringify(LONG) });
+  assert.equal(badPriority.status, 400);
   a.abort();
   b.abort();
   await until(async () => (await gauge("edged_slots_busy")) === 0, "slots to free");

@@ -46,3 +46,30 @@ test("the predicted wait grows with the queue and the observed service time", as
   g.open();
   await Promise.all([busy, queued]);
 });
+
+test("waiting requests start by priority class: interactive, then background, then batch", async () => {
+  const s = new SlotScheduler({ slots: 1, maxWaiting: 10 });
+  const g = gate();
+  const order: string[] = [];
+  const first = s.run(() => g.opened);
+  const queued = (["batch", "background", "interactive", "batch", "interactive"] as const).map((p, i) => s.run(async () => void order.push(`${p}${i}`), { priority: p }));
+  g.open();
+  await Promise.all([first, ...queued]);
+  assert.deepEqual(order, ["interactive2", "interactive4", "background1", "batch0", "batch3"]);
+});
+
+test("a deadline the predicted start misses is refused at once; one it meets is admitted", async () => {
+  let now = 0;
+  const s = new SlotScheduler({ slots: 1, maxWaiting: 10, now: () => now });
+  await s.run(async () => void (now += 100)); // observed: 100 ms per request
+  const g = gate();
+  const busy = s.run(() => g.opened);
+  const background = s.run(async () => undefined, { priority: "background" });
+  // an interactive request waits only for the running one (100 ms); a batch one also for the background one (200 ms)
+  await assert.rejects(s.run(async () => "late", { deadlineMs: 90 }), (e: QueueFullError) => e.code === "deadline_unreachable" && e.retryAfterMs === 100);
+  await assert.rejects(s.run(async () => "late", { priority: "batch", deadlineMs: 150 }), (e: QueueFullError) => e.code === "deadline_unreachable" && e.retryAfterMs === 200);
+  const ok = s.run(async () => "in time", { deadlineMs: 150 });
+  g.open();
+  assert.equal(await ok, "in time");
+  await Promise.all([busy, background]);
+});

@@ -3,6 +3,7 @@ import type { LlamaGrammar } from "node-llama-cpp";
 import type { GrammarCache } from "../../engines/llama/grammars.js";
 import { readJsonBody } from "../body.js";
 import { deadlineOf } from "../deadline.js";
+import { priorityOf } from "../priority.js";
 import type { Route } from "../routes.js";
 import { newId, runGeneration, samplingFrom, type GenerationDeps, type ResponseShape } from "./generation.js";
 import { ChatCompletionRequest, type ResponseFormat } from "./schemas.js";
@@ -56,6 +57,7 @@ export function chatCompletionsRoute(deps: GenerationDeps): Route {
           stream: body.stream ?? false,
           includeUsage: body.stream_options?.include_usage ?? false,
           deadlineMs,
+          priority: priorityOf(ctx.req, body.priority),
         },
         chatShape(newId("chatcmpl"), backend.entry.id),
       );

@@ -1,6 +1,7 @@
 /** POST /v1/completions (the legacy text-completion endpoint) */
 import { readJsonBody } from "../body.js";
 import { deadlineOf } from "../deadline.js";
+import { priorityOf } from "../priority.js";
 import type { Route } from "../routes.js";
 import { newId, runGeneration, samplingFrom, type GenerationDeps, type ResponseShape } from "./generation.js";
 import { CompletionRequest } from "./schemas.js";
@@ -41,6 +42,7 @@ export function completionsRoute(deps: GenerationDeps): Route {
           stream: body.stream ?? false,
           includeUsage: body.stream_options?.include_usage ?? false,
           deadlineMs,
+          priority: priorityOf(ctx.req, body.priority),
         },
         textShape(newId("cmpl"), backend.entry.id),
       );

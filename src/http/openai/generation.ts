@@ -7,6 +7,7 @@ import type { LlamaGrammar, Token } from "node-llama-cpp";
 import type { GenerateResult, Sampling } from "../../engines/llama/chatModel.js";
 import type { GrammarCache } from "../../engines/llama/grammars.js";
 import type { ChatBackend, ServedModels } from "../../models/servedModels.js";
+import type { Priority } from "../../scheduler/slotScheduler.js";
 import type { ServerMetrics } from "../../telemetry/serverMetrics.js";
 import { withDeadline } from "../deadline.js";
 import type { RequestContext } from "../routes.js";
@@ -30,6 +31,7 @@ export interface GenerationParams {
   stream: boolean;
   includeUsage: boolean;
   deadlineMs: number | undefined;
+  priority: Priority;
 }
 
 /** How one endpoint shapes its objects (chat.completion vs text_completion). */
@@ -94,7 +96,7 @@ export async function runGeneration(ctx: RequestContext, backend: ChatBackend, m
           },
         });
       },
-      { signal },
+      { signal, priority: params.priority, deadlineMs: params.deadlineMs === undefined ? undefined : params.deadlineMs - (performance.now() - ctx.started) },
     );
     onFirstToken();
     metrics.tokensIn.inc(labels, result.promptTokens);

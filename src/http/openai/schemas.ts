@@ -44,6 +44,8 @@ const generationFields = {
   user: nullable(z.string()),
   /** edged: milliseconds this request may take in all, queueing included. */
   deadline_ms: nullable(z.number().int().positive()),
+  /** edged: scheduling class; interactive requests go before background and batch ones. */
+  priority: nullable(z.enum(["interactive", "background", "batch"])),
 };
 
 export const ChatCompletionRequest = z
