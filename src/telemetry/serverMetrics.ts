@@ -16,6 +16,9 @@ export class ServerMetrics {
   readonly ttft = this.registry.add(new Histogram("edged_time_to_first_token_seconds", "Time from request arrival to the first generated token", LATENCY_BUCKETS));
   readonly tokensIn = this.registry.add(new Counter("edged_prompt_tokens_total", "Prompt tokens processed, by model"));
   readonly tokensOut = this.registry.add(new Counter("edged_completion_tokens_total", "Tokens generated, by model"));
+  readonly tokensReused = this.registry.add(new Counter("edged_prompt_tokens_reused_total", "Prompt tokens whose evaluated state was reused from an earlier request (prefix reuse)"));
+  readonly prefixLookups = this.registry.add(new Counter("edged_prefix_cache_lookups_total", "Generations that looked for a reusable prompt prefix"));
+  readonly prefixHits = this.registry.add(new Counter("edged_prefix_cache_hits_total", "Generations that reused a prompt prefix (hit rate = hits / lookups)"));
 
   constructor(scheduler: () => SchedulerView | undefined) {
     this.registry.add(new Gauge("edged_queue_depth", "Requests waiting for a slot", () => scheduler()?.waiting ?? 0));

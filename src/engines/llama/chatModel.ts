@@ -14,6 +14,7 @@ import {
   type Token,
 } from "node-llama-cpp";
 import { ContextLengthError } from "./errors.js";
+import { SequencePool } from "./sequencePool.js";
 import { IncrementalDetokenizer, StopMatcher } from "./textStream.js";
 
 export interface ChatMessage {
@@ -45,6 +46,8 @@ export interface GenerateResult {
   text: string;
   finishReason: "stop" | "length";
   promptTokens: number;
+  /** Prompt tokens whose evaluated state was reused from an earlier request. */
+  reusedTokens: number;
   completionTokens: number;
 }
 
@@ -59,13 +62,17 @@ export interface ChatModelOptions {
 }
 
 export class LlamaChatModel {
+  private readonly sequences: SequencePool;
+
   private constructor(
     readonly llama: Llama,
     readonly model: LlamaModel,
     readonly context: LlamaContext,
     private readonly chatWrapper: ChatWrapper,
     readonly threads: number,
-  ) {}
+  ) {
+    this.sequences = new SequencePool(context);
+  }
 
   static async load(llama: Llama, path: string, options: ChatModelOptions): Promise<LlamaChatModel> {
     const model = await llama.loadModel({ modelPath: path, gpuLayers: options.gpuLayers });
@@ -109,11 +116,13 @@ export class LlamaChatModel {
     if (prompt.length >= this.sequenceContextSize) throw new ContextLengthError(prompt.length, this.sequenceContextSize, param);
   }
 
-  /** Generates on a free sequence of the context; the caller must hold a slot. */
+  /** Generates on a free sequence of the context, reusing its longest shared prefix; the caller must hold a slot. */
   async generate(options: GenerateOptions): Promise<GenerateResult> {
     const { prompt, signal } = options;
     signal.throwIfAborted();
-    const sequence = this.context.getSequence();
+    const lease = await this.sequences.acquire(prompt);
+    const sequence = lease.sequence;
+    let clean = false;
     const detokenizer = new IncrementalDetokenizer(this.model);
     const stops = new StopMatcher(options.stop);
     const room = this.sequenceContextSize - prompt.length;
@@ -129,7 +138,7 @@ export class LlamaChatModel {
     try {
       const grammarState = options.grammar ? new LlamaGrammarEvaluationState({ model: this.model, grammar: options.grammar }) : undefined;
       const sampling = options.sampling;
-      const tokens = sequence.evaluate(prompt, {
+      const tokens = sequence.evaluate(lease.rest, {
         temperature: sampling.temperature,
         topP: sampling.topP,
         seed: sampling.seed,
@@ -161,12 +170,13 @@ export class LlamaChatModel {
           break;
         }
       }
+      clean = true; // generation ended between tokens: the sequence holds exactly what it evaluated
       signal.throwIfAborted();
       if (eog) finishReason = "stop";
       emit(stops.flush());
-      return { text, finishReason, promptTokens: prompt.length, completionTokens };
+      return { text, finishReason, promptTokens: prompt.length, reusedTokens: lease.reused, completionTokens };
     } finally {
-      await sequence.dispose();
+      await lease.release(clean);
     }
   }
 

@@ -101,6 +101,9 @@ export async function runGeneration(ctx: RequestContext, backend: ChatBackend, m
     onFirstToken();
     metrics.tokensIn.inc(labels, result.promptTokens);
     metrics.tokensOut.inc(labels, result.completionTokens);
+    metrics.tokensReused.inc(labels, result.reusedTokens);
+    metrics.prefixLookups.inc(labels);
+    if (result.reusedTokens > 0) metrics.prefixHits.inc(labels);
     const usage = usageOf(result);
     if (!sse) return sendJson(ctx.res, 200, shape.response(result, usage));
     sse.send(shape.finalChunk(result.finishReason));

@@ -1,0 +1,53 @@
+/**
+ * The context's sequences, kept with their evaluated tokens between requests. A request takes the free
+ * sequence sharing the longest prefix with its prompt and evaluates only the rest, so a system prompt or an
+ * earlier turn of the same conversation is not evaluated again. Memory stays bounded: the pool is the context.
+ */
+import type { LlamaContext, LlamaContextSequence, Token } from "node-llama-cpp";
+
+export interface Lease {
+  sequence: LlamaContextSequence;
+  /** The prompt tokens still to evaluate (at least one, so there are logits to sample from). */
+  rest: Token[];
+  reused: number;
+  /** Returns the sequence to the pool; `clean: false` drops its state (after an error or an abort mid-evaluation). */
+  release(clean: boolean): Promise<void>;
+}
+
+function commonPrefix(a: readonly Token[], b: readonly Token[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+export class SequencePool {
+  private readonly free: LlamaContextSequence[];
+
+  constructor(context: LlamaContext) {
+    this.free = Array.from({ length: context.totalSequences }, () => context.getSequence());
+  }
+
+  /** The caller holds a scheduler slot, so a sequence is always free. */
+  async acquire(prompt: readonly Token[]): Promise<Lease> {
+    let best = 0;
+    let bestLength = -1;
+    this.free.forEach((s, i) => {
+      const length = commonPrefix(s.contextTokens, prompt);
+      if (length > bestLength) [best, bestLength] = [i, length];
+    });
+    const sequence = this.free.splice(best, 1)[0];
+    if (!sequence) throw new Error("no free sequence: more requests than slots");
+    const keep = Math.min(bestLength, prompt.length - 1);
+    if (sequence.nextTokenIndex > keep) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+    return {
+      sequence,
+      rest: prompt.slice(keep),
+      reused: keep,
+      release: async (clean) => {
+        if (!clean) await sequence.clearHistory();
+        this.free.push(sequence);
+      },
+    };
+  }
+}
