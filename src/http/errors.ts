@@ -23,6 +23,11 @@ export class ApiError extends Error {
   body(): OpenAIErrorBody {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
+
+  /** Ollama's routes answer errors as `{"error": "message"}`. */
+  ollamaBody(): { error: string } {
+    return { error: this.message };
+  }
 }
 
 const invalid = (status: number, message: string, code: string | null = null, param: string | null = null, headers?: Record<string, string>) =>

@@ -14,11 +14,11 @@ export function sendText(res: ServerResponse, status: number, text: string, cont
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, error: ApiError): void {
+export type ErrorShape = "openai" | "ollama";
+
+/** Answers with the error in the route's API shape; a response already under way is only ended. */
+export function sendError(res: ServerResponse, error: ApiError, shape: ErrorShape): void {
   if (res.writableEnded || res.destroyed) return;
-  if (res.headersSent) {
-    res.end(`data: ${JSON.stringify(error.body())}\n\n`);
-    return;
-  }
-  sendJson(res, error.status, error.body(), error.headers);
+  if (res.headersSent) return void res.end();
+  sendJson(res, error.status, shape === "ollama" ? error.ollamaBody() : error.body(), error.headers);
 }

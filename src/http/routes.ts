@@ -1,6 +1,7 @@
 /** The route table: one handler per method and path; unknown paths are 404 and wrong methods 405. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { apiErrors } from "./errors.js";
+import type { ErrorShape } from "./respond.js";
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -19,6 +20,8 @@ export interface Route {
   path: string;
   /** Reachable without an API key (health probes). */
   public?: boolean;
+  /** The API whose error shape this route answers in; OpenAI's by default. */
+  errorShape?: ErrorShape;
   handle(ctx: RequestContext): Promise<void>;
 }
 

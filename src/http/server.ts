@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { apiErrors, ClientGoneError, ShutdownError, toApiError } from "./errors.js";
 import type { Guard } from "./guard.js";
-import { sendError } from "./respond.js";
+import { sendError, type ErrorShape } from "./respond.js";
 import type { RequestContext, RouteTable } from "./routes.js";
 
 export interface HttpObserver {
@@ -57,6 +57,7 @@ export class HttpServer {
     const controller = new AbortController();
     this.inFlight.add(controller);
     let routeName = "unmatched";
+    let errorShape: ErrorShape = (req.url ?? "").startsWith("/api/") ? "ollama" : "openai";
     res.on("close", () => {
       this.inFlight.delete(controller);
       if (!res.writableFinished) controller.abort(new ClientGoneError());
@@ -74,15 +75,16 @@ export class HttpServer {
       for (const [name, value] of Object.entries(this.guard.checkOrigin(req))) res.setHeader(name, value);
       const { route, params } = this.routes.match(req.method ?? "GET", url.pathname);
       routeName = route.path;
+      errorShape = route.errorShape ?? "openai";
       if (!route.public) this.guard.checkAuth(req);
       const ctx: RequestContext = { req, res, url, signal: controller.signal, params, started };
       await route.handle(ctx);
     } catch (error) {
       const apiError = toApiError(error);
       if (apiError.status >= 500 && apiError.code === "internal_error") this.observer.onInternalError(error, routeName);
-      sendError(res, apiError);
+      sendError(res, apiError, errorShape);
     } finally {
-      if (!res.writableEnded && !res.destroyed && !res.headersSent) sendError(res, apiErrors.internal());
+      if (!res.writableEnded && !res.destroyed && !res.headersSent) sendError(res, apiErrors.internal(), errorShape);
     }
   }
 }

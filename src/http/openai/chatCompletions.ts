@@ -5,8 +5,10 @@ import { readJsonBody } from "../body.js";
 import { deadlineOf } from "../deadline.js";
 import { priorityOf } from "../priority.js";
 import type { Route } from "../routes.js";
-import { newId, runGeneration, samplingFrom, type GenerationDeps, type ResponseShape } from "./generation.js";
+import { SseStream } from "../eventStream.js";
+import { newId, runGeneration, samplingFrom, type GenerationDeps, type ResponseShape } from "../generation.js";
 import { ChatCompletionRequest, type ResponseFormat } from "./schemas.js";
+import { usageOf } from "./usage.js";
 
 async function grammarFor(format: ResponseFormat | undefined, grammars: GrammarCache): Promise<LlamaGrammar | undefined> {
   if (!format || format.type === "text") return undefined;
@@ -14,22 +16,24 @@ async function grammarFor(format: ResponseFormat | undefined, grammars: GrammarC
   return grammars.forSchema(format.json_schema.schema);
 }
 
-function chatShape(id: string, model: string): ResponseShape {
+function chatShape(id: string, model: string, includeUsage: boolean): ResponseShape {
   const created = Math.floor(Date.now() / 1000);
   const base = { id, object: "chat.completion.chunk", created, model, system_fingerprint: "edged" };
   return {
     openingChunk: () => ({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] }),
     chunk: (text) => ({ ...base, choices: [{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }] }),
-    finalChunk: (finishReason) => ({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }] }),
-    usageChunk: (usage) => ({ ...base, choices: [], usage }),
-    response: (result, usage) => ({
+    finalChunks: (result) => [
+      { ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: result.finishReason }] },
+      ...(includeUsage ? [{ ...base, choices: [], usage: usageOf(result) }] : []),
+    ],
+    response: (result) => ({
       id,
       object: "chat.completion",
       created,
       model,
       system_fingerprint: "edged",
       choices: [{ index: 0, message: { role: "assistant", content: result.text, refusal: null }, logprobs: null, finish_reason: result.finishReason }],
-      usage,
+      usage: usageOf(result),
     }),
   };
 }
@@ -54,12 +58,11 @@ export function chatCompletionsRoute(deps: GenerationDeps): Route {
           sampling: samplingFrom(body),
           stop: body.stop,
           grammar: await grammarFor(body.response_format, deps.grammars()),
-          stream: body.stream ?? false,
-          includeUsage: body.stream_options?.include_usage ?? false,
+          stream: body.stream ? new SseStream(ctx.res) : undefined,
           deadlineMs,
           priority: priorityOf(ctx.req, body.priority),
         },
-        chatShape(newId("chatcmpl"), backend.entry.id),
+        chatShape(newId("chatcmpl"), backend.entry.id, body.stream_options?.include_usage ?? false),
       );
     },
   };

@@ -3,20 +3,24 @@ import { readJsonBody } from "../body.js";
 import { deadlineOf } from "../deadline.js";
 import { priorityOf } from "../priority.js";
 import type { Route } from "../routes.js";
-import { newId, runGeneration, samplingFrom, type GenerationDeps, type ResponseShape } from "./generation.js";
+import { SseStream } from "../eventStream.js";
+import { newId, runGeneration, samplingFrom, type GenerationDeps, type ResponseShape } from "../generation.js";
 import { CompletionRequest } from "./schemas.js";
+import { usageOf } from "./usage.js";
 
 /** OpenAI's default for this endpoint. */
 const DEFAULT_MAX_TOKENS = 16;
 
-function textShape(id: string, model: string): ResponseShape {
+function textShape(id: string, model: string, includeUsage: boolean): ResponseShape {
   const created = Math.floor(Date.now() / 1000);
   const base = { id, object: "text_completion", created, model, system_fingerprint: "edged" };
   return {
     chunk: (text) => ({ ...base, choices: [{ index: 0, text, logprobs: null, finish_reason: null }] }),
-    finalChunk: (finishReason) => ({ ...base, choices: [{ index: 0, text: "", logprobs: null, finish_reason: finishReason }] }),
-    usageChunk: (usage) => ({ ...base, choices: [], usage }),
-    response: (result, usage) => ({ ...base, choices: [{ index: 0, text: result.text, logprobs: null, finish_reason: result.finishReason }], usage }),
+    finalChunks: (result) => [
+      { ...base, choices: [{ index: 0, text: "", logprobs: null, finish_reason: result.finishReason }] },
+      ...(includeUsage ? [{ ...base, choices: [], usage: usageOf(result) }] : []),
+    ],
+    response: (result) => ({ ...base, choices: [{ index: 0, text: result.text, logprobs: null, finish_reason: result.finishReason }], usage: usageOf(result) }),
   };
 }
 
@@ -39,12 +43,11 @@ export function completionsRoute(deps: GenerationDeps): Route {
           maxTokens: body.max_tokens ?? DEFAULT_MAX_TOKENS,
           sampling: samplingFrom(body),
           stop: body.stop,
-          stream: body.stream ?? false,
-          includeUsage: body.stream_options?.include_usage ?? false,
+          stream: body.stream ? new SseStream(ctx.res) : undefined,
           deadlineMs,
           priority: priorityOf(ctx.req, body.priority),
         },
-        textShape(newId("cmpl"), backend.entry.id),
+        textShape(newId("cmpl"), backend.entry.id, body.stream_options?.include_usage ?? false),
       );
     },
   };

@@ -1,0 +1,65 @@
+/**
+ * Streamed responses: OpenAI's server-sent events (`data: <json>` frames ended by `data: [DONE]`) or Ollama's
+ * newline-delimited JSON. An error after the stream opened is its last frame, in that API's error shape.
+ */
+import type { ServerResponse } from "node:http";
+import type { ApiError } from "./errors.js";
+
+export interface EventStream {
+  open(): void;
+  send(data: unknown): void;
+  end(): void;
+  fail(error: ApiError): void;
+  readonly opened: boolean;
+}
+
+abstract class BaseStream implements EventStream {
+  constructor(protected readonly res: ServerResponse) {}
+  protected abstract readonly contentType: string;
+  protected abstract frame(data: unknown): string;
+
+  get opened(): boolean {
+    return this.res.headersSent;
+  }
+
+  open(): void {
+    this.res.writeHead(200, { "content-type": this.contentType, "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+    this.res.flushHeaders();
+  }
+
+  send(data: unknown): void {
+    if (!this.res.writableEnded) this.res.write(this.frame(data));
+  }
+
+  end(): void {
+    if (!this.res.writableEnded) this.res.end();
+  }
+
+  abstract fail(error: ApiError): void;
+}
+
+export class SseStream extends BaseStream {
+  protected readonly contentType = "text/event-stream; charset=utf-8";
+  protected frame(data: unknown): string {
+    return `data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`;
+  }
+  override end(): void {
+    this.send("[DONE]");
+    super.end();
+  }
+  fail(error: ApiError): void {
+    this.send(error.body());
+    super.end();
+  }
+}
+
+export class NdjsonStream extends BaseStream {
+  protected readonly contentType = "application/x-ndjson";
+  protected frame(data: unknown): string {
+    return `${JSON.stringify(data)}\n`;
+  }
+  fail(error: ApiError): void {
+    this.send(error.ollamaBody());
+    this.end();
+  }
+}
