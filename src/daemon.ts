@@ -18,6 +18,8 @@ import { chatCompletionsRoute } from "./http/openai/chatCompletions.js";
 import { completionsRoute } from "./http/openai/completions.js";
 import { embeddingsRoute } from "./http/openai/embeddings.js";
 import { modelRoutes } from "./http/openai/models.js";
+import { ollamaGenerateRoutes } from "./http/ollama/generate.js";
+import { ollamaModelRoutes } from "./http/ollama/models.js";
 import { RouteTable } from "./http/routes.js";
 import { HttpServer } from "./http/server.js";
 import { loadManifest, ManifestError, verifyModelFile, type LlamaModelEntry, type LoadedManifest, type ModelEntry, type OnnxModelEntry } from "./models/manifest.js";
@@ -71,6 +73,8 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     chatCompletionsRoute(deps),
     completionsRoute(deps),
     embeddingsRoute(deps),
+    ...ollamaGenerateRoutes(deps),
+    ...ollamaModelRoutes({ models, manifest, startedAt: new Date(), limits: config.limits }),
   ]);
   const guard = new Guard({ host: config.host, port: config.port, ...config.security });
   const http = new HttpServer(routes, guard, {

@@ -18,6 +18,8 @@ const common = {
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   bytes: z.number().int().positive(),
   devices: z.array(Device).min(1).default(["gpu", "cpu"]),
+  /** Number of weights, for listings such as Ollama's `parameter_size`. */
+  parameters: z.number().int().positive().optional(),
   description: z.string().optional(),
 };
 

@@ -25,6 +25,7 @@ export interface ChatMessage {
 export interface Sampling {
   temperature: number;
   topP: number;
+  topK?: number;
   seed?: number;
   /** OpenAI's additive penalties, applied over the last 64 tokens. */
   presencePenalty?: number;
@@ -141,6 +142,7 @@ export class LlamaChatModel {
       const tokens = sequence.evaluate(lease.rest, {
         temperature: sampling.temperature,
         topP: sampling.topP,
+        topK: sampling.topK,
         seed: sampling.seed,
         grammarEvaluationState: grammarState,
         repeatPenalty:

@@ -1,0 +1,99 @@
+/** POST /api/chat and POST /api/generate: NDJSON streams by default, Ollama's statistics at the end. */
+import type { LlamaGrammar, Token } from "node-llama-cpp";
+import type { LlamaChatModel, Sampling } from "../../engines/llama/chatModel.js";
+import type { GrammarCache } from "../../engines/llama/grammars.js";
+import { readJsonBody } from "../body.js";
+import { deadlineOf } from "../deadline.js";
+import { NdjsonStream } from "../eventStream.js";
+import { runGeneration, type GenerationDeps, type ResponseShape } from "../generation.js";
+import { priorityOf } from "../priority.js";
+import { sendJson } from "../respond.js";
+import type { RequestContext, Route } from "../routes.js";
+import { ChatRequest, GenerateRequest, type Options } from "./schemas.js";
+
+const ns = (ms: number) => Math.round(ms * 1e6);
+
+/** Ollama's defaults for what the request leaves out. */
+function samplingOf(o: Options): Sampling {
+  return { temperature: o.temperature ?? 0.8, topP: o.top_p ?? 0.9, topK: o.top_k ?? 40, seed: o.seed, presencePenalty: o.presence_penalty, frequencyPenalty: o.frequency_penalty };
+}
+
+function grammarOf(format: ChatRequest["format"], grammars: GrammarCache): Promise<LlamaGrammar> | undefined {
+  if (format === undefined || format === "") return undefined;
+  return format === "json" ? grammars.anyJson() : grammars.forSchema(format);
+}
+
+function ollamaShape(model: string, kind: "chat" | "generate"): ResponseShape {
+  const piece = (text: string) => (kind === "chat" ? { message: { role: "assistant", content: text } } : { response: text });
+  const head = () => ({ model, created_at: new Date().toISOString() });
+  const stats: ResponseShape["response"] = (r, t) => ({
+    done: true,
+    done_reason: r.finishReason,
+    total_duration: ns(t.totalMs),
+    load_duration: 0,
+    prompt_eval_count: r.promptTokens,
+    prompt_eval_duration: ns(t.promptMs),
+    eval_count: r.completionTokens,
+    eval_duration: ns(t.generateMs),
+  });
+  return {
+    chunk: (text) => ({ ...head(), ...piece(text), done: false }),
+    finalChunks: (r, t) => [{ ...head(), ...piece(""), ...(stats(r, t) as object) }],
+    response: (r, t) => ({ ...head(), ...piece(r.text), ...(stats(r, t) as object) }),
+  };
+}
+
+/** An empty prompt only asks for the model to be loaded, which it already is. */
+function loaded(ctx: RequestContext, model: string, kind: "chat" | "generate"): void {
+  const piece = kind === "chat" ? { message: { role: "assistant", content: "" } } : { response: "" };
+  sendJson(ctx.res, 200, { model, created_at: new Date().toISOString(), ...piece, done: true, done_reason: "load" });
+}
+
+export function ollamaGenerateRoutes(deps: GenerationDeps): Route[] {
+  const run = async (ctx: RequestContext, body: ChatRequest | GenerateRequest, kind: "chat" | "generate", render: (m: LlamaChatModel) => Token[]) => {
+    const backend = deps.models.resolveChat(body.model);
+    const prompt = render(backend.model);
+    backend.model.assertFits(prompt, kind === "chat" ? "messages" : "prompt");
+    const predict = body.options.num_predict;
+    await runGeneration(
+      ctx,
+      backend,
+      deps.metrics,
+      {
+        prompt,
+        maxTokens: predict === undefined || predict < 0 ? Infinity : predict,
+        sampling: samplingOf(body.options),
+        stop: body.options.stop ?? [],
+        grammar: await grammarOf(body.format, deps.grammars()),
+        stream: body.stream ? new NdjsonStream(ctx.res) : undefined,
+        deadlineMs: deadlineOf(ctx.req, undefined, deps.limits.defaultDeadlineMs),
+        priority: priorityOf(ctx.req, undefined),
+      },
+      ollamaShape(backend.entry.id, kind),
+    );
+  };
+  return [
+    {
+      method: "POST",
+      path: "/api/chat",
+      errorShape: "ollama",
+      async handle(ctx) {
+        const body = ChatRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
+        if (body.messages.length === 0) return loaded(ctx, deps.models.resolveChat(body.model).entry.id, "chat");
+        await run(ctx, body, "chat", (m) => m.renderChat(body.messages));
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/generate",
+      errorShape: "ollama",
+      async handle(ctx) {
+        const body = GenerateRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
+        if (body.prompt === "") return loaded(ctx, deps.models.resolveChat(body.model).entry.id, "generate");
+        await run(ctx, body, "generate", (m) =>
+          body.raw ? m.tokenizeText(body.prompt) : m.renderChat([...(body.system ? [{ role: "system" as const, content: body.system }] : []), { role: "user", content: body.prompt }]),
+        );
+      },
+    },
+  ];
+}

@@ -1,0 +1,69 @@
+/** The Ollama wire format edged accepts (the subset desktop apps use), as zod schemas. */
+import { z } from "zod";
+
+/** Ollama's runtime options; unknown ones are ignored, as Ollama itself does. */
+export const Options = z.object({
+  temperature: z.number().min(0).max(2).optional(),
+  top_p: z.number().gt(0).max(1).optional(),
+  top_k: z.number().int().min(0).optional(),
+  seed: z.number().int().optional(),
+  /** -1: until the model stops or the context is full; -2: fill the context. */
+  num_predict: z.number().int().min(-2).refine((n) => n !== 0, "num_predict must not be 0").optional(),
+  num_ctx: z.number().int().positive().optional(),
+  stop: z.array(z.string().min(1)).optional(),
+  presence_penalty: z.number().min(-2).max(2).optional(),
+  frequency_penalty: z.number().min(-2).max(2).optional(),
+});
+export type Options = z.infer<typeof Options>;
+
+/** A duration such as "5m", "30s", "1h", or seconds as a number; negative keeps the model loaded forever. */
+export const KeepAlive = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?(ms|s|m|h)?$/, 'keep_alive must be a duration such as "5m" or a number of seconds')]);
+
+export function keepAliveMs(value: z.infer<typeof KeepAlive> | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "number") return value * 1000;
+  const [, amount, unit = "s"] = /^(-?\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value)!;
+  return Number(amount) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as "ms" | "s" | "m" | "h"];
+}
+
+const Format = z.union([z.literal("json"), z.literal(""), z.record(z.string(), z.unknown())]);
+
+const common = {
+  model: z.string().min(1, "model is required"),
+  stream: z.boolean().default(true),
+  format: Format.optional(),
+  options: Options.default({}),
+  keep_alive: KeepAlive.optional(),
+};
+
+export const ChatRequest = z.object({
+  ...common,
+  messages: z.array(
+    z.object({
+      role: z.enum(["system", "user", "assistant"], { message: "role must be one of system, user, assistant" }),
+      content: z.string(),
+      images: z.array(z.string()).max(0, "images are not supported by this model").optional(),
+    }),
+  ).default([]),
+  tools: z.array(z.unknown()).max(0, "tools are not supported").optional(),
+});
+export type ChatRequest = z.infer<typeof ChatRequest>;
+
+export const GenerateRequest = z.object({
+  ...common,
+  prompt: z.string().default(""),
+  system: z.string().optional(),
+  raw: z.boolean().default(false),
+  suffix: z.literal("", { message: "suffix is not supported" }).optional(),
+  images: z.array(z.string()).max(0, "images are not supported by this model").optional(),
+});
+export type GenerateRequest = z.infer<typeof GenerateRequest>;
+
+export const EmbedRequest = z.object({
+  model: z.string().min(1, "model is required"),
+  input: z.union([z.string(), z.array(z.string()).min(1, "input must not be empty")]).transform((i) => (typeof i === "string" ? [i] : i)),
+  truncate: z.boolean().default(true),
+  keep_alive: KeepAlive.optional(),
+});
+
+export const ShowRequest = z.object({ model: z.string().min(1).optional(), name: z.string().min(1).optional() }).refine((r) => r.model ?? r.name, { message: "model is required", path: ["model"] });
