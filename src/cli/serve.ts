@@ -66,6 +66,6 @@ export async function serveCommand(argv: string[]): Promise<void> {
     await daemon.stop();
     throw error;
   }
-  console.log(`edged ready: ${daemon.models.cards().map((c) => c.id).join(", ")} at ${daemon.url}/v1`);
+  console.log(`edged ready: ${daemon.models.residents().map((r) => r.entry.id).join(", ")} at ${daemon.url}/v1`);
   await stopped;
 }

@@ -2,6 +2,7 @@
 import { availableParallelism, homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { Duration } from "./duration.js";
 
 /** On a small machine the event loop needs a core of its own, so llama.cpp gets the rest (at least one). */
 export const defaultThreads = () => Math.max(1, availableParallelism() - 1);
@@ -21,6 +22,12 @@ export const Config = z
         chat: z.string().min(1).optional(),
         /** Embedding model to serve; the manifest's default when absent, `false` for none. */
         embedding: z.union([z.string().min(1), z.literal(false)]).optional(),
+        /** How long a model loaded on demand stays after its last request ("5m", "30s", seconds; negative: forever). */
+        keepAlive: Duration.default("5m"),
+        /** Models loaded at once, the pinned defaults included. */
+        maxLoaded: z.coerce.number().int().min(1).default(3),
+        /** Memory the loaded models may take together; 90 % of what the probe found free when absent. */
+        memoryBudgetMiB: z.coerce.number().int().positive().optional(),
       })
       .strict()
       .prefault({}),

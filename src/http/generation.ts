@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { LlamaGrammar, Token } from "node-llama-cpp";
 import type { GenerateResult, Sampling } from "../engines/llama/chatModel.js";
 import type { GrammarCache } from "../engines/llama/grammars.js";
-import type { ChatBackend, ServedModels } from "../models/servedModels.js";
+import type { ChatBackend, ModelRegistry } from "../models/modelRegistry.js";
 import type { Priority } from "../scheduler/slotScheduler.js";
 import type { ServerMetrics } from "../telemetry/serverMetrics.js";
 import { withDeadline } from "./deadline.js";
@@ -18,7 +18,7 @@ import type { RequestContext } from "./routes.js";
 
 /** What the generating endpoints need from the daemon. */
 export interface GenerationDeps {
-  models: ServedModels;
+  models: ModelRegistry;
   metrics: ServerMetrics;
   grammars: () => GrammarCache;
   limits: { bodyBytes: number; defaultMaxTokens: number; defaultDeadlineMs: number };

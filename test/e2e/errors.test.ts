@@ -86,7 +86,7 @@ test("schema violations name the parameter", async () => {
 test("unknown model is 404 model_not_found", async () => {
   assertError(await chat({ model: "gpt-9", messages: [{ role: "user", content: "hi" }] }), 404, "model_not_found", "model");
   assertError(await call("/v1/models/gpt-9"), 404, "model_not_found");
-  assertError(await post("/v1/embeddings", JSON.stringify({ model: MODEL, input: "hi" })), 404, "model_not_found", "model");
+  assertError(await post("/v1/embeddings", JSON.stringify({ model: MODEL, input: "hi" })), 400, "invalid_value", "model"); // a chat model
 });
 
 test("a prompt longer than the context is 400 context_length_exceeded", async () => {

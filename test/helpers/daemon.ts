@@ -73,14 +73,12 @@ export async function failingServe(args: string[], env: Record<string, string> =
 
 type Draft = Omit<Extract<ModelEntry, { engine: "llama" }>, "sha256" | "bytes" | "file" | "devices"> & { path: string };
 
-/** A manifest in `dir` serving the given model files, with their real checksums. */
-export async function writeManifest(dir: string, chat: Draft): Promise<string> {
-  const { path, ...entry } = chat;
-  const manifest = {
-    defaults: { chat: entry.id },
-    models: [{ ...entry, file: basename(path), sha256: await sha256File(path), bytes: (await stat(path)).size }],
-  };
+/** A manifest in `dir` serving the given model files, with their real checksums; the first is the default. */
+export async function writeManifest(dir: string, ...chats: [Draft, ...Draft[]]): Promise<string> {
+  const models = await Promise.all(
+    chats.map(async ({ path, ...entry }) => ({ ...entry, file: basename(path), sha256: await sha256File(path), bytes: (await stat(path)).size })),
+  );
   const file = join(dir, "manifest.json");
-  await writeFile(file, JSON.stringify(manifest));
+  await writeFile(file, JSON.stringify({ defaults: { chat: chats[0].id }, models }));
   return file;
 }

@@ -1,10 +1,10 @@
 /** GET /health (the process answers), GET /ready (models loaded, not draining), GET /metrics (Prometheus). */
-import type { ServedModels } from "../../models/servedModels.js";
+import type { ModelRegistry } from "../../models/modelRegistry.js";
 import type { ServerMetrics } from "../../telemetry/serverMetrics.js";
 import { sendJson, sendText } from "../respond.js";
 import type { Route } from "../routes.js";
 
-export function adminRoutes(models: ServedModels, metrics: ServerMetrics): Route[] {
+export function adminRoutes(models: ModelRegistry, metrics: ServerMetrics): Route[] {
   return [
     { method: "GET", path: "/health", public: true, handle: async (ctx) => sendJson(ctx.res, 200, { status: "ok" }) },
     {
@@ -13,8 +13,27 @@ export function adminRoutes(models: ServedModels, metrics: ServerMetrics): Route
       public: true,
       async handle(ctx) {
         const reason = models.notReadyReason;
-        sendJson(ctx.res, reason ? 503 : 200, reason ? { status: "loading", reason } : { status: "ready", models: models.cards().map((c) => c.id) });
+        sendJson(ctx.res, reason ? 503 : 200, reason ? { status: "loading", reason } : { status: "ready", loaded: models.residents().map((r) => r.entry.id) });
       },
+    },
+    {
+      method: "GET",
+      path: "/v1/loaded",
+      handle: async (ctx) =>
+        sendJson(ctx.res, 200, {
+          models: models.residents().map((r) => ({
+            id: r.entry.id,
+            engine: r.entry.engine,
+            device: r.placement.device,
+            gpu_layers: r.placement.gpuLayers,
+            onnx_provider: r.placement.onnxProvider,
+            ram_bytes: Math.round(r.placement.estimate.cpuRam),
+            vram_bytes: Math.round(r.placement.estimate.gpuVram),
+            in_use: r.inUse,
+            expires_at: Number.isFinite(r.expiresAt) ? new Date(r.expiresAt).toISOString() : null,
+            placement: r.placement.reason,
+          })),
+        }),
     },
     { method: "GET", path: "/metrics", handle: async (ctx) => sendText(ctx.res, 200, metrics.registry.render(), "text/plain; version=0.0.4; charset=utf-8") },
   ];

@@ -1,5 +1,6 @@
 /** POST /api/chat and POST /api/generate: NDJSON streams by default, Ollama's statistics at the end. */
 import type { LlamaGrammar, Token } from "node-llama-cpp";
+import { durationMs, type Duration } from "../../config/duration.js";
 import type { LlamaChatModel, Sampling } from "../../engines/llama/chatModel.js";
 import type { GrammarCache } from "../../engines/llama/grammars.js";
 import { readJsonBody } from "../body.js";
@@ -12,6 +13,7 @@ import type { RequestContext, Route } from "../routes.js";
 import { ChatRequest, GenerateRequest, type Options } from "./schemas.js";
 
 const ns = (ms: number) => Math.round(ms * 1e6);
+const keepAlive = (body: { keep_alive?: Duration }) => (body.keep_alive === undefined ? undefined : durationMs(body.keep_alive));
 
 /** Ollama's defaults for what the request leaves out. */
 function samplingOf(o: Options): Sampling {
@@ -51,10 +53,11 @@ function loaded(ctx: RequestContext, model: string, kind: "chat" | "generate"): 
 
 export function ollamaGenerateRoutes(deps: GenerationDeps): Route[] {
   const run = async (ctx: RequestContext, body: ChatRequest | GenerateRequest, kind: "chat" | "generate", render: (m: LlamaChatModel) => Token[]) => {
-    const backend = deps.models.resolveChat(body.model);
+    const predict = body.options.num_predict;
+    const grammar = await grammarOf(body.format, deps.grammars());
+    await deps.models.useChat(body.model, keepAlive(body), async (backend) => {
     const prompt = render(backend.model);
     backend.model.assertFits(prompt, kind === "chat" ? "messages" : "prompt");
-    const predict = body.options.num_predict;
     await runGeneration(
       ctx,
       backend,
@@ -64,13 +67,14 @@ export function ollamaGenerateRoutes(deps: GenerationDeps): Route[] {
         maxTokens: predict === undefined || predict < 0 ? Infinity : predict,
         sampling: samplingOf(body.options),
         stop: body.options.stop ?? [],
-        grammar: await grammarOf(body.format, deps.grammars()),
+        grammar,
         stream: body.stream ? new NdjsonStream(ctx.res) : undefined,
         deadlineMs: deadlineOf(ctx.req, undefined, deps.limits.defaultDeadlineMs),
         priority: priorityOf(ctx.req, undefined),
       },
       ollamaShape(backend.entry.id, kind),
     );
+    });
   };
   return [
     {
@@ -79,7 +83,7 @@ export function ollamaGenerateRoutes(deps: GenerationDeps): Route[] {
       errorShape: "ollama",
       async handle(ctx) {
         const body = ChatRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
-        if (body.messages.length === 0) return loaded(ctx, deps.models.resolveChat(body.model).entry.id, "chat");
+        if (body.messages.length === 0) return deps.models.useChat(body.model, keepAlive(body), async (b) => loaded(ctx, b.entry.id, "chat"));
         await run(ctx, body, "chat", (m) => m.renderChat(body.messages));
       },
     },
@@ -89,7 +93,7 @@ export function ollamaGenerateRoutes(deps: GenerationDeps): Route[] {
       errorShape: "ollama",
       async handle(ctx) {
         const body = GenerateRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
-        if (body.prompt === "") return loaded(ctx, deps.models.resolveChat(body.model).entry.id, "generate");
+        if (body.prompt === "") return deps.models.useChat(body.model, keepAlive(body), async (b) => loaded(ctx, b.entry.id, "generate"));
         await run(ctx, body, "generate", (m) =>
           body.raw ? m.tokenizeText(body.prompt) : m.renderChat([...(body.system ? [{ role: "system" as const, content: body.system }] : []), { role: "user", content: body.prompt }]),
         );

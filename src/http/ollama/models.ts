@@ -1,13 +1,15 @@
 /** GET /api/version, GET /api/tags, GET /api/ps, POST /api/show, POST /api/embed: Ollama's model endpoints. */
 import { createRequire } from "node:module";
-import type { LoadedManifest, ModelEntry } from "../../models/manifest.js";
-import type { ServedModels } from "../../models/servedModels.js";
+import { durationMs } from "../../config/duration.js";
+import type { ModelEntry } from "../../models/manifest.js";
+import type { ModelRegistry } from "../../models/modelRegistry.js";
 import { readJsonBody } from "../body.js";
 import { apiErrors } from "../errors.js";
 import { sendJson } from "../respond.js";
 import type { Route } from "../routes.js";
 import { EmbedRequest, ShowRequest } from "./schemas.js";
 
+const FOREVER = "9999-12-31T23:59:59Z";
 const VERSION = (createRequire(import.meta.url)("../../../../package.json") as { version: string }).version;
 
 function details(entry: ModelEntry) {
@@ -22,16 +24,14 @@ function details(entry: ModelEntry) {
 }
 
 export interface OllamaModelDeps {
-  models: ServedModels;
-  manifest: LoadedManifest;
+  models: ModelRegistry;
   startedAt: Date;
   limits: { bodyBytes: number };
 }
 
 export function ollamaModelRoutes(deps: OllamaModelDeps): Route[] {
-  const { models, manifest } = deps;
+  const { models } = deps;
   const modified = deps.startedAt.toISOString();
-  const find = (name: string) => manifest.models.find((m) => m.id === name || (!name.includes(":") && m.id.split(":")[0] === name && (m.id === manifest.defaults.chat || m.id === manifest.defaults.embedding)));
   return [
     { method: "GET", path: "/api/version", errorShape: "ollama", handle: async (ctx) => sendJson(ctx.res, 200, { version: VERSION }) },
     {
@@ -39,16 +39,24 @@ export function ollamaModelRoutes(deps: OllamaModelDeps): Route[] {
       path: "/api/tags",
       errorShape: "ollama",
       handle: async (ctx) =>
-        sendJson(ctx.res, 200, { models: manifest.models.map((m) => ({ name: m.id, model: m.id, modified_at: modified, size: m.bytes, digest: m.sha256, details: details(m) })) }),
+        sendJson(ctx.res, 200, { models: models.manifest.models.map((m) => ({ name: m.id, model: m.id, modified_at: modified, size: m.bytes, digest: m.sha256, details: details(m) })) }),
     },
     {
       method: "GET",
       path: "/api/ps",
       errorShape: "ollama",
       async handle(ctx) {
-        const loaded = [models.chat, models.embedding].filter((b) => b !== undefined);
         sendJson(ctx.res, 200, {
-          models: loaded.map((b) => ({ name: b.entry.id, model: b.entry.id, size: b.entry.bytes, digest: b.entry.sha256, details: details(b.entry), expires_at: "0001-01-01T00:00:00Z", size_vram: 0 })),
+          models: models.residents().map((r) => ({
+            name: r.entry.id,
+            model: r.entry.id,
+            size: Math.round(r.placement.estimate.cpuRam + r.placement.estimate.gpuVram),
+            size_vram: Math.round(r.placement.estimate.gpuVram),
+            digest: r.entry.sha256,
+            details: details(r.entry),
+            // a model kept forever gets a date far ahead, as Ollama gives one
+            expires_at: Number.isFinite(r.expiresAt) ? new Date(r.expiresAt).toISOString() : FOREVER,
+          })),
         });
       },
     },
@@ -59,8 +67,7 @@ export function ollamaModelRoutes(deps: OllamaModelDeps): Route[] {
       async handle(ctx) {
         const body = ShowRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
         const name = (body.model ?? body.name)!;
-        const entry = find(name);
-        if (!entry) throw apiErrors.modelNotFound(name);
+        const entry = models.entryFor(name);
         const info: Record<string, unknown> = { "general.architecture": entry.engine === "llama" ? "llama" : "bert" };
         if (entry.engine === "llama") info["llama.context_length"] = entry.contextSize;
         else info["bert.embedding_length"] = entry.dimensions;
@@ -82,7 +89,7 @@ export function ollamaModelRoutes(deps: OllamaModelDeps): Route[] {
       async handle(ctx) {
         const started = performance.now();
         const body = EmbedRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
-        const backend = models.resolveEmbedding(body.model);
+        await models.useEmbedding(body.model, body.keep_alive === undefined ? undefined : durationMs(body.keep_alive), async (backend) => {
         const vectors = await backend.embedder.embed(body.input);
         sendJson(ctx.res, 200, {
           model: backend.entry.id,
@@ -90,6 +97,7 @@ export function ollamaModelRoutes(deps: OllamaModelDeps): Route[] {
           total_duration: Math.round((performance.now() - started) * 1e6),
           load_duration: 0,
           prompt_eval_count: backend.embedder.tokenCounts(body.input).reduce((a, b) => a + b, 0),
+        });
         });
       },
     },

@@ -1,5 +1,6 @@
 /** The Ollama wire format edged accepts (the subset desktop apps use), as zod schemas. */
 import { z } from "zod";
+import { Duration } from "../../config/duration.js";
 
 /** Ollama's runtime options; unknown ones are ignored, as Ollama itself does. */
 export const Options = z.object({
@@ -16,16 +17,6 @@ export const Options = z.object({
 });
 export type Options = z.infer<typeof Options>;
 
-/** A duration such as "5m", "30s", "1h", or seconds as a number; negative keeps the model loaded forever. */
-export const KeepAlive = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?(ms|s|m|h)?$/, 'keep_alive must be a duration such as "5m" or a number of seconds')]);
-
-export function keepAliveMs(value: z.infer<typeof KeepAlive> | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === "number") return value * 1000;
-  const [, amount, unit = "s"] = /^(-?\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value)!;
-  return Number(amount) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as "ms" | "s" | "m" | "h"];
-}
-
 const Format = z.union([z.literal("json"), z.literal(""), z.record(z.string(), z.unknown())]);
 
 const common = {
@@ -33,7 +24,7 @@ const common = {
   stream: z.boolean().default(true),
   format: Format.optional(),
   options: Options.default({}),
-  keep_alive: KeepAlive.optional(),
+  keep_alive: Duration.optional(),
 };
 
 export const ChatRequest = z.object({
@@ -63,7 +54,7 @@ export const EmbedRequest = z.object({
   model: z.string().min(1, "model is required"),
   input: z.union([z.string(), z.array(z.string()).min(1, "input must not be empty")]).transform((i) => (typeof i === "string" ? [i] : i)),
   truncate: z.boolean().default(true),
-  keep_alive: KeepAlive.optional(),
+  keep_alive: Duration.optional(),
 });
 
 export const ShowRequest = z.object({ model: z.string().min(1).optional(), name: z.string().min(1).optional() }).refine((r) => r.model ?? r.name, { message: "model is required", path: ["model"] });

@@ -45,10 +45,11 @@ export function chatCompletionsRoute(deps: GenerationDeps): Route {
     async handle(ctx) {
       const body = ChatCompletionRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
       const deadlineMs = deadlineOf(ctx.req, body.deadline_ms, deps.limits.defaultDeadlineMs);
-      const backend = deps.models.resolveChat(body.model);
-      const prompt = backend.model.renderChat(body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: m.content })));
-      backend.model.assertFits(prompt, "messages");
-      await runGeneration(
+      const grammar = await grammarFor(body.response_format, deps.grammars());
+      await deps.models.useChat(body.model, undefined, async (backend) => {
+        const prompt = backend.model.renderChat(body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: m.content })));
+        backend.model.assertFits(prompt, "messages");
+        await runGeneration(
         ctx,
         backend,
         deps.metrics,
@@ -57,13 +58,14 @@ export function chatCompletionsRoute(deps: GenerationDeps): Route {
           maxTokens: body.max_completion_tokens ?? body.max_tokens ?? deps.limits.defaultMaxTokens,
           sampling: samplingFrom(body),
           stop: body.stop,
-          grammar: await grammarFor(body.response_format, deps.grammars()),
+          grammar,
           stream: body.stream ? new SseStream(ctx.res) : undefined,
           deadlineMs,
           priority: priorityOf(ctx.req, body.priority),
         },
         chatShape(newId("chatcmpl"), backend.entry.id, body.stream_options?.include_usage ?? false),
       );
+      });
     },
   };
 }

@@ -31,10 +31,10 @@ export function completionsRoute(deps: GenerationDeps): Route {
     async handle(ctx) {
       const body = CompletionRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
       const deadlineMs = deadlineOf(ctx.req, body.deadline_ms, deps.limits.defaultDeadlineMs);
-      const backend = deps.models.resolveChat(body.model);
-      const prompt = backend.model.tokenizeText(body.prompt);
-      backend.model.assertFits(prompt, "prompt");
-      await runGeneration(
+      await deps.models.useChat(body.model, undefined, async (backend) => {
+        const prompt = backend.model.tokenizeText(body.prompt);
+        backend.model.assertFits(prompt, "prompt");
+        await runGeneration(
         ctx,
         backend,
         deps.metrics,
@@ -49,6 +49,7 @@ export function completionsRoute(deps: GenerationDeps): Route {
         },
         textShape(newId("cmpl"), backend.entry.id, body.stream_options?.include_usage ?? false),
       );
+      });
     },
   };
 }

@@ -1,18 +1,18 @@
 /** POST /v1/embeddings, served by the ONNX embedder. */
-import type { ServedModels } from "../../models/servedModels.js";
+import type { ModelRegistry } from "../../models/modelRegistry.js";
 import { readJsonBody } from "../body.js";
 import { apiErrors } from "../errors.js";
 import { sendJson } from "../respond.js";
 import type { Route } from "../routes.js";
 import { EmbeddingRequest } from "./schemas.js";
 
-export function embeddingsRoute(deps: { models: ServedModels; limits: { bodyBytes: number } }): Route {
+export function embeddingsRoute(deps: { models: ModelRegistry; limits: { bodyBytes: number } }): Route {
   return {
     method: "POST",
     path: "/v1/embeddings",
     async handle(ctx) {
       const body = EmbeddingRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
-      const backend = deps.models.resolveEmbedding(body.model);
+      await deps.models.useEmbedding(body.model, undefined, async (backend) => {
       const dims = backend.entry.dimensions;
       if (body.dimensions !== undefined && body.dimensions !== dims) {
         throw apiErrors.invalidParam("dimensions", `${backend.entry.id} produces ${dims}-dimensional embeddings; dimensions=${body.dimensions} is not supported`);
@@ -26,6 +26,7 @@ export function embeddingsRoute(deps: { models: ServedModels; limits: { bodyByte
         data: vectors.map((v, index) => ({ object: "embedding", index, embedding: encode(v) })),
         model: backend.entry.id,
         usage: { prompt_tokens: tokens, total_tokens: tokens },
+      });
       });
     },
   };

@@ -1,10 +1,10 @@
 /** GET /v1/models and GET /v1/models/{model} */
-import type { ServedModels } from "../../models/servedModels.js";
+import type { ModelRegistry } from "../../models/modelRegistry.js";
 import { apiErrors } from "../errors.js";
 import { sendJson } from "../respond.js";
 import type { Route } from "../routes.js";
 
-export function modelRoutes(models: ServedModels): Route[] {
+export function modelRoutes(models: ModelRegistry): Route[] {
   return [
     { method: "GET", path: "/v1/models", handle: async (ctx) => sendJson(ctx.res, 200, { object: "list", data: models.cards() }) },
     {

@@ -1,0 +1,222 @@
+/**
+ * The models a client may name: everything in the manifest, loaded on first use with a single flight,
+ * kept alive per request or by default, and unloaded least-recently-used first when memory or the
+ * loaded-model limit runs out. A model in use is never unloaded.
+ */
+import type { LlamaChatModel } from "../engines/llama/chatModel.js";
+import type { OnnxEmbedder } from "../engines/onnx/onnxEmbedder.js";
+import { ApiError, apiErrors } from "../http/errors.js";
+import type { MemoryEstimate, Placement } from "../scheduler/placement.js";
+import type { SlotScheduler } from "../scheduler/slotScheduler.js";
+import type { LlamaModelEntry, LoadedManifest, ModelEntry, OnnxModelEntry } from "./manifest.js";
+
+export interface ChatBackend {
+  kind: "chat";
+  entry: LlamaModelEntry;
+  model: LlamaChatModel;
+  scheduler: SlotScheduler;
+}
+
+export interface EmbeddingBackend {
+  kind: "embedding";
+  entry: OnnxModelEntry;
+  embedder: OnnxEmbedder;
+}
+
+export type Backend = ChatBackend | EmbeddingBackend;
+
+export interface LoadedBackend {
+  backend: Backend;
+  dispose(): Promise<void>;
+}
+
+/** Decides where a model goes and loads it there; the daemon supplies the real one. */
+export interface ModelLoader {
+  place(entry: ModelEntry): Promise<Placement>;
+  load(entry: ModelEntry, placement: Placement): Promise<LoadedBackend>;
+}
+
+export interface RegistryOptions {
+  /** Memory the loaded models may take together (RAM, VRAM). */
+  budget: MemoryEstimate;
+  maxLoaded: number;
+  /** Keep-alive after a request that names none; negative keeps forever. */
+  defaultKeepAliveMs: number;
+  now?: () => number;
+  log?: (message: string) => void;
+}
+
+interface Resident {
+  loaded: LoadedBackend;
+  placement: Placement;
+  inUse: number;
+  lastUsed: number;
+  /** When it may be unloaded if idle; Infinity for never. */
+  expiresAt: number;
+}
+
+export interface ModelCard {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: "edged";
+}
+
+export interface ResidentInfo {
+  entry: ModelEntry;
+  placement: Placement;
+  inUse: number;
+  expiresAt: number;
+}
+
+/** `edged-kjv` names the manifest's default among the `edged-kjv:<tag>` models, else the only one. */
+function resolveName(manifest: LoadedManifest, name: string): ModelEntry | undefined {
+  const exact = manifest.models.find((m) => m.id === name);
+  if (exact || name.includes(":")) return exact;
+  const family = manifest.models.filter((m) => m.id.split(":")[0] === name);
+  return family.find((m) => m.id === manifest.defaults.chat || m.id === manifest.defaults.embedding) ?? (family.length === 1 ? family[0] : undefined);
+}
+
+export class ModelRegistry {
+  private readonly resident = new Map<string, Resident>();
+  private readonly loading = new Map<string, Promise<Resident>>();
+  /** Memory promised to models being loaded, so two concurrent loads cannot both take the same room. */
+  private readonly reserved = new Map<string, MemoryEstimate>();
+  private readonly now: () => number;
+  private readonly created = Math.floor(Date.now() / 1000);
+  private sweeper: NodeJS.Timeout | undefined;
+  /** Why the daemon is not ready; undefined once the configured models are loaded. */
+  notReadyReason: string | undefined = "models are loading";
+
+  constructor(
+    readonly manifest: LoadedManifest,
+    private readonly loader: ModelLoader,
+    private readonly options: RegistryOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Every model a client may name. */
+  cards(): ModelCard[] {
+    return this.manifest.models.map((m) => ({ id: m.id, object: "model", created: this.created, owned_by: "edged" }));
+  }
+
+  residents(): ResidentInfo[] {
+    return [...this.resident.values()].map((r) => ({ entry: r.loaded.backend.entry, placement: r.placement, inUse: r.inUse, expiresAt: r.expiresAt }));
+  }
+
+  chatBackends(): ChatBackend[] {
+    return [...this.resident.values()].map((r) => r.loaded.backend).filter((b): b is ChatBackend => b.kind === "chat");
+  }
+
+  entryFor(name: string): ModelEntry {
+    const entry = resolveName(this.manifest, name);
+    if (!entry) throw apiErrors.modelNotFound(name);
+    return entry;
+  }
+
+  /** Loads models ahead of requests (the configured defaults), keeping them loaded. */
+  async preload(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      const r = await this.ensure(this.entryFor(id));
+      r.expiresAt = Infinity;
+    }
+    this.notReadyReason = undefined;
+    this.sweeper = setInterval(() => void this.sweep(), 1000);
+    this.sweeper.unref();
+  }
+
+  useChat<T>(name: string, keepAliveMs: number | undefined, fn: (b: ChatBackend) => Promise<T>): Promise<T> {
+    return this.use(name, "chat", keepAliveMs, fn as (b: Backend) => Promise<T>);
+  }
+
+  useEmbedding<T>(name: string, keepAliveMs: number | undefined, fn: (b: EmbeddingBackend) => Promise<T>): Promise<T> {
+    return this.use(name, "embedding", keepAliveMs, fn as (b: Backend) => Promise<T>);
+  }
+
+  private async use<T>(name: string, kind: Backend["kind"], keepAliveMs: number | undefined, fn: (b: Backend) => Promise<T>): Promise<T> {
+    if (this.notReadyReason) throw apiErrors.notReady(this.notReadyReason);
+    const entry = this.entryFor(name);
+    const wanted = kind === "chat" ? "llama" : "onnx";
+    if (entry.engine !== wanted) {
+      throw apiErrors.invalidParam("model", `${entry.id} is ${entry.engine === "llama" ? "a chat model" : "an embedding model"} and cannot serve ${kind === "chat" ? "completions" : "embeddings"}`);
+    }
+    const r = await this.ensure(entry);
+    r.inUse++;
+    r.lastUsed = this.now();
+    try {
+      return await fn(r.loaded.backend);
+    } finally {
+      r.inUse--;
+      r.lastUsed = this.now();
+      const keep = keepAliveMs ?? this.options.defaultKeepAliveMs;
+      if (r.expiresAt !== Infinity || keepAliveMs !== undefined) r.expiresAt = keep < 0 ? Infinity : r.lastUsed + keep;
+      if (keep === 0) void this.sweep();
+    }
+  }
+
+  /** Single flight: concurrent requests for a cold model share one load. */
+  private ensure(entry: ModelEntry): Promise<Resident> {
+    const ready = this.resident.get(entry.id);
+    if (ready) return Promise.resolve(ready);
+    let pending = this.loading.get(entry.id);
+    if (!pending) {
+      pending = this.loadResident(entry).finally(() => this.loading.delete(entry.id));
+      this.loading.set(entry.id, pending);
+    }
+    return pending;
+  }
+
+  private async loadResident(entry: ModelEntry): Promise<Resident> {
+    const failed = (error: unknown) =>
+      error instanceof ApiError ? error : new ApiError(500, `model ${entry.id} could not be loaded: ${(error as Error).message}`, "server_error", "model_load_failed");
+    const placement = await this.loader.place(entry).catch((error: unknown) => Promise.reject(failed(error)));
+    await this.makeRoom(entry.id, placement.estimate);
+    this.reserved.set(entry.id, placement.estimate);
+    this.options.log?.(`loading ${entry.id}: ${placement.reason}`);
+    const loaded = await this.loader
+      .load(entry, placement)
+      .catch((error: unknown) => Promise.reject(failed(error)))
+      .finally(() => this.reserved.delete(entry.id));
+    const r: Resident = { loaded, placement, inUse: 0, lastUsed: this.now(), expiresAt: this.now() + Math.max(0, this.options.defaultKeepAliveMs) };
+    this.resident.set(entry.id, r);
+    return r;
+  }
+
+  /** Unloads idle models, least recently used first, until the new one fits the budget and the count limit. */
+  private async makeRoom(id: string, need: MemoryEstimate): Promise<void> {
+    const fits = () => {
+      const taken = [...[...this.resident.values()].map((r) => r.placement.estimate), ...this.reserved.values()];
+      const used = taken.reduce((s, e) => ({ cpuRam: s.cpuRam + e.cpuRam, gpuVram: s.gpuVram + e.gpuVram }), { cpuRam: 0, gpuVram: 0 });
+      return taken.length < this.options.maxLoaded && used.cpuRam + need.cpuRam <= this.options.budget.cpuRam && used.gpuVram + need.gpuVram <= this.options.budget.gpuVram;
+    };
+    while (!fits()) {
+      const idle = [...this.resident.entries()].filter(([, r]) => r.inUse === 0 && r.expiresAt !== Infinity).sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
+      const victim = idle[0];
+      if (!victim) {
+        throw new ApiError(503, `Not enough memory to load ${id}: the models loaded now are in use or pinned`, "server_error", "insufficient_memory", null, { "retry-after": "5" });
+      }
+      await this.unload(victim[0], "to make room for " + id);
+    }
+  }
+
+  private async unload(id: string, why: string): Promise<void> {
+    const r = this.resident.get(id);
+    if (!r) return;
+    this.resident.delete(id);
+    this.options.log?.(`unloading ${id} (${why})`);
+    await r.loaded.dispose();
+  }
+
+  /** Unloads idle models whose keep-alive has passed. */
+  async sweep(): Promise<void> {
+    const now = this.now();
+    for (const [id, r] of [...this.resident.entries()]) if (r.inUse === 0 && r.expiresAt <= now) await this.unload(id, "keep-alive expired");
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await Promise.allSettled([...this.loading.values()]);
+    for (const id of [...this.resident.keys()]) await this.unload(id, "shutdown");
+  }
+}
