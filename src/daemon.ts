@@ -26,7 +26,7 @@ import { embeddingsRoute } from "./http/openai/embeddings.js";
 import { modelRoutes } from "./http/openai/models.js";
 import { RouteTable } from "./http/routes.js";
 import { HttpServer } from "./http/server.js";
-import { loadManifest, ManifestError, verifyModelFile, type ModelEntry } from "./models/manifest.js";
+import { loadManifest, ManifestError, verifyModelFile, type Device, type ModelEntry } from "./models/manifest.js";
 import { ModelRegistry, type LoadedBackend, type ModelLoader } from "./models/modelRegistry.js";
 import { placeModel } from "./scheduler/plan.js";
 import type { Placement } from "./scheduler/placement.js";
@@ -53,8 +53,19 @@ function pick(manifest: { models: ModelEntry[] }, id: string, engine: ModelEntry
   return entry;
 }
 
+/** One lane per device: the chat models placed on a device share its slots. */
+class Lanes {
+  readonly byDevice = new Map<Device, SlotScheduler>();
+  constructor(private readonly config: Config) {}
+  for(device: Device): SlotScheduler {
+    let lane = this.byDevice.get(device);
+    if (!lane) this.byDevice.set(device, (lane = new SlotScheduler({ slots: this.config.llama.slots, maxWaiting: this.config.queue.maxWaiting })));
+    return lane;
+  }
+}
+
 /** The real loader: checksum, then llama.cpp or onnxruntime on the placed device. */
-function modelLoader(config: Config, manifest: Awaited<ReturnType<typeof loadManifest>>, runtime: Promise<{ llama: Llama; inventory: Inventory }>): ModelLoader {
+function modelLoader(config: Config, manifest: Awaited<ReturnType<typeof loadManifest>>, runtime: Promise<{ llama: Llama; inventory: Inventory }>, lanes: Lanes): ModelLoader {
   return {
     async place(entry) {
       const { llama, inventory } = await runtime;
@@ -71,8 +82,7 @@ function modelLoader(config: Config, manifest: Awaited<ReturnType<typeof loadMan
           contextSize: config.llama.contextSize ?? entry.contextSize,
           batchSize: config.llama.batchSize,
         });
-        const scheduler = new SlotScheduler({ slots: config.llama.slots, maxWaiting: config.queue.maxWaiting });
-        return { backend: { kind: "chat", entry, model, scheduler }, dispose: () => model.dispose() };
+        return { backend: { kind: "chat", entry, model, scheduler: lanes.for(placement.device) }, dispose: () => model.dispose() };
       }
       const embedder = await OnnxEmbedder.load(path, entry, { threads: config.onnx.threads, devices: entry.devices, gpuPresent: inventory.gpus.length > 0 });
       return { backend: { kind: "embedding", entry, embedder }, dispose: () => embedder.dispose() };
@@ -100,13 +110,14 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       ? { cpuRam: config.models.memoryBudgetMiB * 2 ** 20, gpuVram: config.models.memoryBudgetMiB * 2 ** 20 }
       : { cpuRam: inventory.cpu.ramFreeBytes * 0.9, gpuVram: inventory.gpus.reduce((n, g) => n + g.vramFreeBytes, 0) * 0.9 };
   const budget = { cpuRam: Infinity, gpuVram: Infinity };
-  const models = new ModelRegistry(manifest, modelLoader(config, manifest, runtime), {
+  const lanes = new Lanes(config);
+  const models = new ModelRegistry(manifest, modelLoader(config, manifest, runtime, lanes), {
     budget,
     maxLoaded: config.models.maxLoaded,
     defaultKeepAliveMs: durationMs(config.models.keepAlive),
     log,
   });
-  const metrics = new ServerMetrics(() => models.chatBackends().map((b) => b.scheduler));
+  const metrics = new ServerMetrics(() => [...lanes.byDevice.values()]);
   let grammars: GrammarCache | undefined;
   const deps = { models, metrics, grammars: () => grammars!, limits: config.limits };
   const routes = new RouteTable([

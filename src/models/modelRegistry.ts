@@ -105,10 +105,6 @@ export class ModelRegistry {
     return [...this.resident.values()].map((r) => ({ entry: r.loaded.backend.entry, placement: r.placement, inUse: r.inUse, expiresAt: r.expiresAt }));
   }
 
-  chatBackends(): ChatBackend[] {
-    return [...this.resident.values()].map((r) => r.loaded.backend).filter((b): b is ChatBackend => b.kind === "chat");
-  }
-
   entryFor(name: string): ModelEntry {
     const entry = resolveName(this.manifest, name);
     if (!entry) throw apiErrors.modelNotFound(name);

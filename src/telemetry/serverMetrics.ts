@@ -20,12 +20,12 @@ export class ServerMetrics {
   readonly prefixLookups = this.registry.add(new Counter("edged_prefix_cache_lookups_total", "Generations that looked for a reusable prompt prefix"));
   readonly prefixHits = this.registry.add(new Counter("edged_prefix_cache_hits_total", "Generations that reused a prompt prefix (hit rate = hits / lookups)"));
 
-  /** `lanes` lists the schedulers of the chat models loaded now. */
+  /** `lanes` lists the device lanes. */
   constructor(lanes: () => SchedulerView[]) {
     const sum = (read: (s: SchedulerView) => number) => () => lanes().reduce((n, s) => n + read(s), 0);
     this.registry.add(new Gauge("edged_queue_depth", "Requests waiting for a slot", sum((s) => s.waiting)));
     this.registry.add(new Gauge("edged_slots_busy", "Slots generating now", sum((s) => s.busy)));
-    this.registry.add(new Gauge("edged_slots_total", "Parallel sequences of the loaded chat models", sum((s) => s.slots)));
+    this.registry.add(new Gauge("edged_slots_total", "Slots of the device lanes", sum((s) => s.slots)));
   }
 
   observeResponse(route: string, status: number, seconds: number): void {
