@@ -59,7 +59,11 @@ class Lanes {
   constructor(private readonly config: Config) {}
   for(device: Device): SlotScheduler {
     let lane = this.byDevice.get(device);
-    if (!lane) this.byDevice.set(device, (lane = new SlotScheduler({ slots: this.config.llama.slots, maxWaiting: this.config.queue.maxWaiting })));
+    if (!lane) {
+      const { llama, queue } = this.config;
+      lane = new SlotScheduler({ slots: llama.slots, maxWaiting: queue.maxWaiting, reservedForInteractive: Math.min(queue.reservedForInteractive, llama.slots - 1) });
+      this.byDevice.set(device, lane);
+    }
     return lane;
   }
 }
@@ -81,6 +85,7 @@ function modelLoader(config: Config, manifest: Awaited<ReturnType<typeof loadMan
           slots: config.llama.slots,
           contextSize: config.llama.contextSize ?? entry.contextSize,
           batchSize: config.llama.batchSize,
+          prefixReuse: config.llama.prefixReuse,
         });
         return { backend: { kind: "chat", entry, model, scheduler: lanes.for(placement.device) }, dispose: () => model.dispose() };
       }

@@ -39,6 +39,8 @@ export const Config = z
         /** Tokens of context per slot; the model's trained length when absent. */
         contextSize: z.coerce.number().int().min(64).optional(),
         batchSize: z.coerce.number().int().min(8).optional(),
+        /** Reuse the evaluated state of a shared prompt prefix (a system prompt, earlier turns). */
+        prefixReuse: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
@@ -47,6 +49,8 @@ export const Config = z
       .object({
         /** Requests allowed to wait for a slot; past this they are refused with 429. */
         maxWaiting: z.coerce.number().int().min(0).default(32),
+        /** Slots of each lane kept for interactive requests: background and batch work never takes them. */
+        reservedForInteractive: z.coerce.number().int().min(0).default(1),
       })
       .strict()
       .prefault({}),

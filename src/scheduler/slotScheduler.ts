@@ -12,6 +12,8 @@ export type Priority = keyof typeof PRIORITIES;
 export interface SlotSchedulerOptions {
   slots: number;
   maxWaiting: number;
+  /** Slots only interactive requests may take, so background and batch work never fill the lane. */
+  reservedForInteractive?: number;
   now?: () => number;
 }
 
@@ -24,12 +26,15 @@ export interface RunOptions {
 
 export class SlotScheduler {
   private readonly queue: PQueue;
+  /** Background and batch requests pass this narrower gate before they may take a slot. */
+  private readonly gate: PQueue;
   private readonly now: () => number;
   /** Exponentially weighted mean of how long a request holds a slot. */
   private meanServiceMs = 0;
 
   constructor(private readonly options: SlotSchedulerOptions) {
     this.queue = new PQueue({ concurrency: options.slots });
+    this.gate = new PQueue({ concurrency: Math.max(1, options.slots - (options.reservedForInteractive ?? 0)) });
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -38,7 +43,7 @@ export class SlotScheduler {
   }
 
   get waiting(): number {
-    return this.queue.size;
+    return this.queue.size + this.gate.size;
   }
 
   get slots(): number {
@@ -50,17 +55,20 @@ export class SlotScheduler {
    * (queued at its priority or higher) times the observed service time, spread over the slots.
    */
   predictedWaitMs(priority: Priority = "interactive"): number {
-    if (this.queue.pending < this.options.slots) return 0;
-    const ahead = Object.entries(PRIORITIES)
-      .filter(([, level]) => level >= PRIORITIES[priority])
-      .reduce((n, [, level]) => n + this.queue.sizeBy({ priority: level }), 0);
-    return Math.ceil(((ahead + 1) / this.options.slots) * this.meanServiceMs);
+    const interactive = priority === "interactive";
+    const capacity = interactive ? this.options.slots : this.gate.concurrency;
+    const free = this.queue.pending < this.options.slots && (interactive || this.gate.pending < this.gate.concurrency);
+    if (free) return 0;
+    const levels: number[] = Object.values(PRIORITIES).filter((level) => level >= PRIORITIES[priority]);
+    const atOrAbove = (queue: PQueue) => levels.reduce((n, level) => n + queue.sizeBy({ priority: level }), 0);
+    const ahead = atOrAbove(this.queue) + (interactive ? 0 : atOrAbove(this.gate));
+    return Math.ceil(((ahead + 1) / capacity) * this.meanServiceMs);
   }
 
   async run<T>(task: () => Promise<T>, { signal, priority = "interactive", deadlineMs }: RunOptions = {}): Promise<T> {
-    if (this.queue.pending >= this.options.slots && this.queue.size >= this.options.maxWaiting) {
+    if (this.queue.pending >= this.options.slots && this.waiting >= this.options.maxWaiting) {
       throw new QueueFullError(
-        `Too many requests: ${this.queue.pending} running and ${this.queue.size} waiting (the limit); retry later`,
+        `Too many requests: ${this.queue.pending} running and ${this.waiting} waiting (the limit); retry later`,
         Math.max(this.predictedWaitMs(priority), 1000),
       );
     }
@@ -69,18 +77,21 @@ export class SlotScheduler {
       throw new QueueFullError(`The deadline of ${deadlineMs} ms cannot be met: this request would start in about ${wait} ms`, wait, "deadline_unreachable");
     }
     signal?.throwIfAborted();
-    const admitted = this.queue.add(
-      async () => {
-        const started = this.now();
-        try {
-          return await task();
-        } finally {
-          const took = this.now() - started;
-          this.meanServiceMs = this.meanServiceMs === 0 ? took : 0.8 * this.meanServiceMs + 0.2 * took;
-        }
-      },
-      { signal, priority: PRIORITIES[priority] },
-    ) as Promise<T>;
+    const inSlot = () =>
+      this.queue.add(
+        async () => {
+          const started = this.now();
+          try {
+            return await task();
+          } finally {
+            const took = this.now() - started;
+            this.meanServiceMs = this.meanServiceMs === 0 ? took : 0.8 * this.meanServiceMs + 0.2 * took;
+          }
+        },
+        { signal, priority: PRIORITIES[priority] },
+      ) as Promise<T>;
+    const gated = priority !== "interactive" && (this.options.reservedForInteractive ?? 0) > 0;
+    const admitted = gated ? (this.gate.add(inSlot, { signal, priority: PRIORITIES[priority] }) as Promise<T>) : inSlot();
     try {
       return await admitted;
     } catch (error) {

@@ -73,3 +73,18 @@ test("a deadline the predicted start misses is refused at once; one it meets is 
   assert.equal(await ok, "in time");
   await Promise.all([busy, background]);
 });
+
+test("reserved slots: background and batch work never takes the last slot, interactive work can", async () => {
+  const s = new SlotScheduler({ slots: 2, maxWaiting: 10, reservedForInteractive: 1 });
+  const g = gate();
+  const batch = [s.run(() => g.opened, { priority: "batch" }), s.run(() => g.opened, { priority: "batch" })];
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(s.busy, 1, "the second batch request waits although a slot is free");
+  assert.equal(s.waiting, 1);
+  let started = false;
+  const interactive = s.run(async () => void (started = true));
+  await interactive;
+  assert.ok(started, "the interactive request took the reserved slot at once");
+  g.open();
+  await Promise.all(batch);
+});

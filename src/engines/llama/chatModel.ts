@@ -60,6 +60,7 @@ export interface ChatModelOptions {
   /** Tokens per sequence; the model's trained context when absent. */
   contextSize?: number;
   batchSize?: number;
+  prefixReuse: boolean;
 }
 
 export class LlamaChatModel {
@@ -71,8 +72,9 @@ export class LlamaChatModel {
     readonly context: LlamaContext,
     private readonly chatWrapper: ChatWrapper,
     readonly threads: number,
+    prefixReuse: boolean,
   ) {
-    this.sequences = new SequencePool(context);
+    this.sequences = new SequencePool(context, prefixReuse);
   }
 
   static async load(llama: Llama, path: string, options: ChatModelOptions): Promise<LlamaChatModel> {
@@ -86,7 +88,7 @@ export class LlamaChatModel {
       });
       const chatWrapper = resolveChatWrapper(model);
       if (!chatWrapper) throw new Error(`no chat template for ${path}`);
-      return new LlamaChatModel(llama, model, context, chatWrapper, options.threads);
+      return new LlamaChatModel(llama, model, context, chatWrapper, options.threads, options.prefixReuse);
     } catch (error) {
       await model.dispose();
       throw error;

@@ -24,7 +24,8 @@ function commonPrefix(a: readonly Token[], b: readonly Token[]): number {
 export class SequencePool {
   private readonly free: LlamaContextSequence[];
 
-  constructor(context: LlamaContext) {
+  /** `reuse: false` evaluates every prompt in full (to measure what reuse saves). */
+  constructor(context: LlamaContext, private readonly reuse = true) {
     this.free = Array.from({ length: context.totalSequences }, () => context.getSequence());
   }
 
@@ -38,7 +39,7 @@ export class SequencePool {
     });
     const sequence = this.free.splice(best, 1)[0];
     if (!sequence) throw new Error("no free sequence: more requests than slots");
-    const keep = Math.min(bestLength, prompt.length - 1);
+    const keep = this.reuse ? Math.min(bestLength, prompt.length - 1) : 0;
     if (sequence.nextTokenIndex > keep) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
     return {
       sequence,
