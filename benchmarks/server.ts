@@ -2,16 +2,16 @@
  * `npm run bench:server`: the daemon against node-llama-cpp in process, with the same model, prompt and
  * sampling, in one run; then the daemon under 1, 4 and 16 concurrent clients.
  */
-import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { getLlama, type Token } from "node-llama-cpp";
 import { z } from "zod";
 import { loadManifest, verifyModelFile } from "../src/models/manifest.js";
-import { resultsPath, ROOT } from "./harness/paths.js";
+import { resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { summarize, type Summary } from "./harness/stats.js";
 import { fixed, formatTable } from "./harness/table.js";
-import { streamCompletion, type StreamTiming } from "./server/streamClient.js";
+import { startBenchDaemon } from "./harness/daemon.js";
+import { streamCompletion, type StreamTiming } from "./harness/streamClient.js";
 
 const Flags = z.object({
   model: z.string().optional(),
@@ -67,23 +67,6 @@ async function inProcess(path: string, prompt: string, flags: Flags): Promise<Si
   return summarizeRuns(runs);
 }
 
-async function startDaemon(flags: Flags): Promise<{ url: string; stop(): Promise<void> }> {
-  const args = ["dist/src/cli/main.js", "serve", "--port", "0", "--threads", String(flags.threads), "--slots", String(flags.slots), "--data-dir", ".cache/bench-data"];
-  if (flags.model) args.push("--model", flags.model);
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, EDGED_CONFIG: "" } });
-  let out = "";
-  proc.stderr.on("data", (d: Buffer) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stdout.on("data", (d: Buffer) => {
-      out += d;
-      const m = /edged ready: .* at (\S+)\/v1/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.on("exit", () => reject(new Error(`daemon exited:\n${out}`)));
-  });
-  return { url, stop: () => new Promise((resolve) => (proc.once("exit", () => resolve()), proc.kill("SIGTERM"))) };
-}
-
 interface LoadLevel {
   clients: number;
   requests: number;
@@ -132,7 +115,7 @@ async function main(): Promise<void> {
   progress(`in-process node-llama-cpp, ${flags.reps} runs, ${flags.threads} thread(s)`);
   const direct = await inProcess(path, prompt, flags);
   progress("starting the daemon");
-  const daemon = await startDaemon(flags);
+  const daemon = await startBenchDaemon(["--threads", String(flags.threads), "--slots", String(flags.slots), ...(flags.model ? ["--model", flags.model] : [])]);
   const baseURL = `${daemon.url}/v1`;
   const body = { model: entry.id, prompt, max_tokens: flags.tokens, temperature: 0 };
   try {

@@ -10,11 +10,12 @@ export interface StreamTiming {
   completionTokens: number;
 }
 
-export async function streamCompletion(baseURL: string, body: object): Promise<StreamTiming> {
+/** Streams `POST {baseURL}/{path}` (completions or chat/completions) and times it; extra headers such as a deadline pass through. */
+export async function streamCompletion(baseURL: string, body: object, path = "completions", headers: Record<string, string> = {}): Promise<StreamTiming> {
   const started = performance.now();
-  const res = await request(`${baseURL}/completions`, {
+  const res = await request(`${baseURL}/${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
   });
   if (res.statusCode !== 200) {
@@ -32,9 +33,9 @@ export async function streamCompletion(baseURL: string, body: object): Promise<S
       const frame = buffer.slice(0, end).replace(/^data: /, "");
       buffer = buffer.slice(end + 2);
       if (frame === "[DONE]") continue;
-      const event = JSON.parse(frame) as { choices: { text: string }[]; usage?: { completion_tokens: number } };
+      const event = JSON.parse(frame) as { choices: { text?: string; delta?: { content?: string } }[]; usage?: { completion_tokens: number } };
       if (event.usage) completionTokens = event.usage.completion_tokens;
-      if (event.choices[0]?.text) {
+      if (event.choices[0]?.text || event.choices[0]?.delta?.content) {
         const now = performance.now();
         if (Number.isNaN(first)) first = now;
         last = now;

@@ -1,0 +1,32 @@
+/** Starts the real daemon for a benchmark, on a free port, and stops it with SIGTERM. */
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ROOT } from "./paths.js";
+
+export interface BenchDaemon {
+  url: string;
+  baseURL: string;
+  stop(): Promise<void>;
+}
+
+/** `config` is written to a file and passed with --config; `args` are further flags. */
+export async function startBenchDaemon(args: string[], config: object = {}): Promise<BenchDaemon> {
+  const configFile = join(ROOT, ".cache", `bench-config-${process.pid}.json`);
+  await writeFile(configFile, JSON.stringify(config));
+  const proc = spawn(process.execPath, ["dist/src/cli/main.js", "serve", "--port", "0", "--data-dir", ".cache/bench-data", "--config", configFile, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, EDGED_CONFIG: "" },
+  });
+  let out = "";
+  proc.stderr.on("data", (d: Buffer) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout.on("data", (d: Buffer) => {
+      out += d;
+      const m = /edged ready: .* at (\S+)\/v1/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    proc.on("exit", () => reject(new Error(`daemon exited:\n${out}`)));
+  });
+  return { url, baseURL: `${url}/v1`, stop: () => new Promise((resolve) => (proc.once("exit", () => resolve()), proc.kill("SIGTERM"))) };
+}
