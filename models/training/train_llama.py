@@ -10,6 +10,7 @@ import json
 import math
 import os
 import random
+import re
 import time
 
 import numpy as np
@@ -78,11 +79,25 @@ def vocabulary_json(sp):
                 eot=sp.piece_to_id("<|im_end|>"), unk=sp.unk_id(), addBos=True, chatTemplate=CHAT_TEMPLATE)
 
 
+SPECIAL_SPLIT = re.compile("(" + "|".join(re.escape(t) for t in CHAT_TOKENS) + ")")
+
+
+def encode_like_llama_cpp(sp, text):
+    """llama.cpp splits text at special tokens and gives every text fragment its own leading-space prefix."""
+    ids = []
+    for fragment in SPECIAL_SPLIT.split(text):
+        if fragment in CHAT_TOKENS:
+            ids.append(sp.piece_to_id(fragment))
+        elif fragment:
+            ids.extend(sp.encode(fragment))
+    return ids
+
+
 def token_stream(sp, docs):
     ids = []
     for doc in docs:
         ids.append(sp.bos_id())
-        ids.extend(sp.encode(doc))
+        ids.extend(encode_like_llama_cpp(sp, doc))
     return np.array(ids, dtype=np.int64)
 
 
