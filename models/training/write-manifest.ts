@@ -2,12 +2,17 @@
  * Writes models/manifest.json for the bundled models, with each file's size and sha256.
  * Usage: node dist/models/training/write-manifest.js MODELS_DIR
  */
-import { stat, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Manifest, sha256File, type LlamaModelEntry, type OnnxModelEntry } from "../../src/models/manifest.js";
 
 const dir = process.argv[2];
 if (!dir) throw new Error("usage: write-manifest MODELS_DIR");
+
+/** Parameter counts as the trainers reported them. */
+const parameters = async (report: string) => (JSON.parse(await readFile(join(dir, "reports", report), "utf8")) as { parameters: number }).parameters;
+const llamaParameters = await parameters("train-llama.json");
+const embedParameters = await parameters("train-embedder.json");
 
 type Draft = Omit<LlamaModelEntry, "sha256" | "bytes"> | Omit<OnnxModelEntry, "sha256" | "bytes">;
 const chat = (quant: string, description: string): Draft => ({
@@ -17,6 +22,7 @@ const chat = (quant: string, description: string): Draft => ({
   quant,
   contextSize: 512,
   devices: ["gpu", "cpu"],
+  parameters: llamaParameters,
   description,
 });
 const embed = (quant: string, file: string, description: string): Draft => ({
@@ -28,6 +34,7 @@ const embed = (quant: string, file: string, description: string): Draft => ({
   dimensions: 256,
   tokenizer: { kind: "word-hash", buckets: 8192, maxLength: 64 },
   devices: ["npu", "gpu", "cpu"],
+  parameters: embedParameters,
   description,
 });
 
