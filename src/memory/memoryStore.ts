@@ -1,0 +1,256 @@
+/**
+ * Local audited memory on SQLite: items with every write versioned (actor, time, reason, content hash),
+ * rollback as a new version, expiry, forgetting that removes content from items, versions, the keyword index
+ * and the file itself, and a hash-chained audit log of every change.
+ */
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { Db } from "../db/open.js";
+import { AuditChain, verifyChain, type ChainReport } from "./auditChain.js";
+import { CreateMemory, UpdateMemory, type ForgetReceipt, type MemoryItem, type MemoryVersion } from "./schemas.js";
+
+export class MemoryNotFoundError extends Error {
+  override name = "MemoryNotFoundError";
+}
+export class MemoryConflictError extends Error {
+  override name = "MemoryConflictError";
+}
+
+export interface MemoryStoreOptions {
+  /** Versions kept per item; older ones are deleted. */
+  maxVersions?: number;
+  now?: () => number;
+}
+
+interface ItemRow {
+  key: number;
+  id: string;
+  namespace: string;
+  subject: string;
+  content: string | null;
+  metadata: string;
+  embedding: Buffer | null;
+  salt: Buffer;
+  content_hash: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  expires_at: number | null;
+  forgotten_at: number | null;
+}
+
+interface VersionRow {
+  item_id: string;
+  version: number;
+  op: MemoryVersion["op"];
+  actor: string;
+  reason: string;
+  at: number;
+  content: string | null;
+  metadata: string | null;
+  expires_at: number | null;
+  content_hash: string;
+}
+
+export const hashContent = (salt: Buffer, content: string) => createHash("sha256").update(salt).update(content, "utf8").digest("hex");
+
+/** Embeddings are stored as int8 (a unit vector times 127): 4x smaller than float32, cosine within ~1e-2. */
+export function quantizeEmbedding(v: Float32Array): Buffer {
+  const out = Buffer.alloc(v.length);
+  for (let i = 0; i < v.length; i++) out.writeInt8(Math.max(-127, Math.min(127, Math.round(v[i]! * 127))), i);
+  return out;
+}
+
+const toItem = (r: ItemRow): MemoryItem => ({
+  id: r.id,
+  namespace: r.namespace,
+  subject: r.subject,
+  content: r.content!,
+  metadata: JSON.parse(r.metadata) as MemoryItem["metadata"],
+  version: r.version,
+  content_hash: r.content_hash,
+  created_at: r.created_at,
+  updated_at: r.updated_at,
+  expires_at: r.expires_at,
+});
+
+const toVersion = (r: VersionRow): MemoryVersion => ({
+  version: r.version,
+  op: r.op,
+  actor: r.actor,
+  reason: r.reason,
+  at: r.at,
+  content: r.content,
+  metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as Record<string, unknown>),
+  expires_at: r.expires_at,
+  content_hash: r.content_hash,
+});
+
+export class MemoryStore {
+  readonly audit: AuditChain;
+  private readonly now: () => number;
+  private readonly maxVersions: number;
+  private readonly q;
+
+  constructor(readonly db: Db, options: MemoryStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxVersions = options.maxVersions ?? 100;
+    this.audit = new AuditChain(db);
+    // FTS5 removes a deleted row's terms from the index at once instead of leaving delete markers
+    db.prepare("INSERT INTO items_fts (items_fts, rank) VALUES ('secure-delete', 1)").run();
+    this.q = {
+      item: db.prepare<[string], ItemRow>("SELECT * FROM items WHERE id = ?"),
+      insertItem: db.prepare(
+        "INSERT INTO items (id, namespace, subject, content, metadata, embedding, salt, content_hash, version, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+      ),
+      updateItem: db.prepare("UPDATE items SET content = ?, metadata = ?, embedding = ?, content_hash = ?, version = ?, updated_at = ?, expires_at = ? WHERE id = ?"),
+      insertVersion: db.prepare(
+        "INSERT INTO versions (item_id, version, op, actor, reason, at, content, metadata, expires_at, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
+      pruneVersions: db.prepare("DELETE FROM versions WHERE item_id = ? AND version <= ?"),
+      versions: db.prepare<[string], VersionRow>("SELECT * FROM versions WHERE item_id = ? ORDER BY version"),
+      version: db.prepare<[string, number], VersionRow>("SELECT * FROM versions WHERE item_id = ? AND version = ?"),
+      ftsInsert: db.prepare("INSERT INTO items_fts (rowid, content) VALUES (?, ?)"),
+      ftsDelete: db.prepare("DELETE FROM items_fts WHERE rowid = ?"),
+      forgetItem: db.prepare("UPDATE items SET content = NULL, metadata = '{}', embedding = NULL, version = ?, updated_at = ?, forgotten_at = ? WHERE id = ?"),
+      forgetVersions: db.prepare("UPDATE versions SET content = NULL, metadata = NULL WHERE item_id = ?"),
+      versionHashes: db.prepare<[string], { content_hash: string }>("SELECT DISTINCT content_hash FROM versions WHERE item_id = ? AND op != 'forget'"),
+      expired: db.prepare<[number], { id: string }>("SELECT id FROM items WHERE expires_at IS NOT NULL AND expires_at <= ? AND forgotten_at IS NULL"),
+    };
+  }
+
+  private live(id: string): ItemRow {
+    const row = this.q.item.get(id);
+    if (!row || row.forgotten_at !== null || (row.expires_at !== null && row.expires_at <= this.now())) throw new MemoryNotFoundError(`no memory item ${id}`);
+    return row;
+  }
+
+  get(id: string): MemoryItem {
+    return toItem(this.live(id));
+  }
+
+  create(input: CreateMemory, embedding?: Float32Array): MemoryItem {
+    const m = CreateMemory.parse(input);
+    const id = `mem_${randomUUID().replace(/-/g, "")}`;
+    const salt = randomBytes(16);
+    const at = this.now();
+    const expiresAt = m.expires_at ?? (m.ttl_ms ? at + m.ttl_ms : null);
+    const hash = hashContent(salt, m.content);
+    const metadata = JSON.stringify(m.metadata);
+    this.db
+      .transaction(() => {
+        const { lastInsertRowid } = this.q.insertItem.run(id, m.namespace, m.subject, m.content, metadata, embedding ? quantizeEmbedding(embedding) : null, salt, hash, at, at, expiresAt);
+        this.q.insertVersion.run(id, 1, "create", m.actor, m.reason, at, m.content, metadata, expiresAt, hash);
+        this.q.ftsInsert.run(lastInsertRowid, m.content);
+        this.audit.append({ at, actor: m.actor, op: "create", itemId: id, version: 1, contentHash: hash });
+      })
+      .immediate();
+    return this.get(id);
+  }
+
+  update(id: string, input: UpdateMemory, embedding?: Float32Array): MemoryItem {
+    const u = UpdateMemory.parse(input);
+    return this.write(id, "update", u.actor, u.reason, (row) => ({
+      content: u.content ?? row.content!,
+      metadata: u.metadata === undefined ? row.metadata : JSON.stringify(u.metadata),
+      expiresAt: u.expires_at === undefined ? row.expires_at : u.expires_at,
+      embedding: u.content === undefined ? row.embedding : embedding ? quantizeEmbedding(embedding) : null,
+    }));
+  }
+
+  /** Restores a kept version's content, metadata and expiry, as a new version. */
+  rollback(id: string, version: number, actor = "api", reason = ""): MemoryItem {
+    const target = this.q.version.get(id, version);
+    if (!target || target.content === null) throw new MemoryNotFoundError(`item ${id} has no kept version ${version}`);
+    return this.write(id, "rollback", actor, reason || `rollback to version ${version}`, (row) => ({
+      content: target.content!,
+      metadata: target.metadata ?? "{}",
+      expiresAt: target.expires_at,
+      embedding: target.content === row.content ? row.embedding : null,
+    }));
+  }
+
+  private write(id: string, op: "update" | "rollback", actor: string, reason: string, next: (row: ItemRow) => { content: string; metadata: string; expiresAt: number | null; embedding: Buffer | null }): MemoryItem {
+    this.db
+      .transaction(() => {
+        const row = this.live(id);
+        const n = next(row);
+        const at = this.now();
+        const version = row.version + 1;
+        const hash = hashContent(row.salt, n.content);
+        this.q.updateItem.run(n.content, n.metadata, n.embedding, hash, version, at, n.expiresAt, id);
+        this.q.insertVersion.run(id, version, op, actor, reason, at, n.content, n.metadata, n.expiresAt, hash);
+        this.q.pruneVersions.run(id, version - this.maxVersions);
+        if (n.content !== row.content) {
+          this.q.ftsDelete.run(row.key);
+          this.q.ftsInsert.run(row.key, n.content);
+        }
+        this.audit.append({ at, actor, op, itemId: id, version, contentHash: hash });
+      })
+      .immediate();
+    return this.get(id);
+  }
+
+  history(id: string): MemoryVersion[] {
+    if (!this.q.item.get(id)) throw new MemoryNotFoundError(`no memory item ${id}`);
+    return this.q.versions.all(id).map(toVersion);
+  }
+
+  /**
+   * Removes the content from the item, every version and the keyword index, then checkpoints the WAL so no
+   * page image of it is left there either; secure_delete has overwritten the freed space with zeros.
+   */
+  forget(id: string, actor = "api", reason = ""): ForgetReceipt {
+    const receipt = this.db
+      .transaction((): ForgetReceipt => {
+        const row = this.q.item.get(id);
+        if (!row || row.forgotten_at !== null) throw new MemoryNotFoundError(`no memory item ${id} to forget`);
+        const at = this.now();
+        const version = row.version + 1;
+        const hashes = this.q.versionHashes.all(id).map((v) => v.content_hash);
+        if (!hashes.includes(row.content_hash)) hashes.push(row.content_hash);
+        this.q.forgetItem.run(version, at, at, id);
+        this.q.forgetVersions.run(id);
+        this.q.ftsDelete.run(row.key);
+        this.q.insertVersion.run(id, version, "forget", actor, reason, at, null, null, null, row.content_hash);
+        const entry = this.audit.append({ at, actor, op: "forget", itemId: id, version, contentHash: row.content_hash });
+        return { item_id: id, forgotten_at: at, content_hashes: hashes.sort(), audit_seq: entry.seq, audit_hash: entry.hash };
+      })
+      .immediate();
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
+    return receipt;
+  }
+
+  /** Checks a receipt: the item holds no content anywhere, and the audit chain records the forgetting. */
+  checkReceipt(receipt: ForgetReceipt): { ok: boolean; reason?: string } {
+    const row = this.q.item.get(receipt.item_id);
+    if (!row || row.forgotten_at === null) return { ok: false, reason: "the item is not forgotten" };
+    if (row.content !== null || row.embedding !== null) return { ok: false, reason: "the item still holds content" };
+    if (this.q.versions.all(receipt.item_id).some((v) => v.content !== null)) return { ok: false, reason: "a version still holds content" };
+    const entry = this.audit.entry(receipt.audit_seq);
+    if (!entry || entry.hash !== receipt.audit_hash || entry.op !== "forget" || entry.itemId !== receipt.item_id) return { ok: false, reason: "the audit log does not record this forgetting" };
+    const chain = verifyChain(this.audit);
+    if (!chain.ok) return { ok: false, reason: `the audit chain is broken at entry ${chain.firstBroken!.seq}` };
+    return { ok: true };
+  }
+
+  /** The audit chain, and every kept version's content against its hash and its audit entry. */
+  verify(): ChainReport & { contentMismatches: { itemId: string; version: number }[] } {
+    const chain = verifyChain(this.audit);
+    const audited = new Map<string, string>();
+    for (const e of this.audit.entries()) audited.set(`${e.itemId}#${e.version}`, e.contentHash);
+    const mismatches: { itemId: string; version: number }[] = [];
+    const rows = this.db.prepare<[], VersionRow & { salt: Buffer }>("SELECT v.*, i.salt FROM versions v JOIN items i ON i.id = v.item_id").iterate();
+    for (const v of rows) {
+      const hashOk = v.content === null || hashContent(v.salt, v.content) === v.content_hash;
+      if (!hashOk || audited.get(`${v.item_id}#${v.version}`) !== v.content_hash) mismatches.push({ itemId: v.item_id, version: v.version });
+    }
+    return { ...chain, ok: chain.ok && mismatches.length === 0, contentMismatches: mismatches };
+  }
+
+  /** Forgets every item whose expiry has passed; returns how many. */
+  sweepExpired(): number {
+    const ids = this.q.expired.all(this.now()).map((r) => r.id);
+    for (const id of ids) this.forget(id, "system:ttl", "expired");
+    return ids.length;
+  }
+}

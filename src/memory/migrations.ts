@@ -1,0 +1,52 @@
+/** The memory database, version by version (applied by src/db/open.ts). */
+export const MEMORY_MIGRATIONS = [
+  `
+  CREATE TABLE items (
+    key INTEGER PRIMARY KEY,      -- stable row number, shared with the keyword index
+    id TEXT NOT NULL UNIQUE,
+    namespace TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    content TEXT,                 -- NULL once forgotten
+    metadata TEXT NOT NULL,       -- JSON object
+    embedding BLOB,               -- int8, L2-normalized x 127
+    salt BLOB NOT NULL,           -- per item, so content hashes cannot be looked up in a table of common texts
+    content_hash TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    forgotten_at INTEGER
+  );
+  CREATE INDEX items_scope ON items (namespace, subject);
+  CREATE INDEX items_expiry ON items (expires_at) WHERE expires_at IS NOT NULL AND forgotten_at IS NULL;
+
+  CREATE TABLE versions (
+    item_id TEXT NOT NULL REFERENCES items (id),
+    version INTEGER NOT NULL,
+    op TEXT NOT NULL,             -- create | update | rollback | forget
+    actor TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    content TEXT,                 -- NULL once forgotten
+    metadata TEXT,
+    expires_at INTEGER,
+    content_hash TEXT NOT NULL,
+    PRIMARY KEY (item_id, version)
+  );
+
+  -- contentful FTS5 table: a forgotten item's row is deleted and the index optimized, so no term survives
+  CREATE VIRTUAL TABLE items_fts USING fts5 (content, tokenize = 'porter unicode61');
+
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    op TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  `,
+];
