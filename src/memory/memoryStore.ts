@@ -6,7 +6,8 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Db } from "../db/open.js";
 import { AuditChain, verifyChain, type ChainReport } from "./auditChain.js";
-import { CreateMemory, UpdateMemory, type ForgetReceipt, type MemoryItem, type MemoryVersion } from "./schemas.js";
+import { VectorIndex } from "./vectorIndex.js";
+import { CreateMemory, SearchMemory, UpdateMemory, type ForgetReceipt, type MemoryItem, type MemoryVersion } from "./schemas.js";
 
 export class MemoryNotFoundError extends Error {
   override name = "MemoryNotFoundError";
@@ -18,8 +19,18 @@ export class MemoryConflictError extends Error {
 export interface MemoryStoreOptions {
   /** Versions kept per item; older ones are deleted. */
   maxVersions?: number;
+  /** Dimensions of the embeddings given to writes. */
+  dimensions?: number;
   now?: () => number;
 }
+
+export interface SearchHit {
+  item: MemoryItem;
+  score: number;
+}
+
+/** Reciprocal rank fusion constant: ranks deep in one list still count, the top of either list counts most. */
+const RRF_K = 60;
 
 interface ItemRow {
   key: number;
@@ -87,6 +98,7 @@ const toVersion = (r: VersionRow): MemoryVersion => ({
 
 export class MemoryStore {
   readonly audit: AuditChain;
+  private readonly vectors: VectorIndex;
   private readonly now: () => number;
   private readonly maxVersions: number;
   private readonly q;
@@ -115,7 +127,13 @@ export class MemoryStore {
       forgetVersions: db.prepare("UPDATE versions SET content = NULL, metadata = NULL WHERE item_id = ?"),
       versionHashes: db.prepare<[string], { content_hash: string }>("SELECT DISTINCT content_hash FROM versions WHERE item_id = ? AND op != 'forget'"),
       expired: db.prepare<[number], { id: string }>("SELECT id FROM items WHERE expires_at IS NOT NULL AND expires_at <= ? AND forgotten_at IS NULL"),
+      keyword: db.prepare<[string, number], { key: number; rank: number }>("SELECT rowid AS key, bm25(items_fts) AS rank FROM items_fts WHERE items_fts MATCH ? ORDER BY rank LIMIT ?"),
+      byKey: db.prepare<[number], ItemRow>("SELECT * FROM items WHERE key = ?"),
     };
+    this.vectors = new VectorIndex(options.dimensions ?? 256);
+    for (const row of db.prepare<[], { key: number; embedding: Buffer }>("SELECT key, embedding FROM items WHERE embedding IS NOT NULL AND forgotten_at IS NULL").iterate()) {
+      this.vectors.set(row.key, row.embedding);
+    }
   }
 
   private live(id: string): ItemRow {
@@ -138,7 +156,9 @@ export class MemoryStore {
     const metadata = JSON.stringify(m.metadata);
     this.db
       .transaction(() => {
-        const { lastInsertRowid } = this.q.insertItem.run(id, m.namespace, m.subject, m.content, metadata, embedding ? quantizeEmbedding(embedding) : null, salt, hash, at, at, expiresAt);
+        const vector = embedding ? quantizeEmbedding(embedding) : null;
+        const { lastInsertRowid } = this.q.insertItem.run(id, m.namespace, m.subject, m.content, metadata, vector, salt, hash, at, at, expiresAt);
+        if (vector) this.vectors.set(Number(lastInsertRowid), vector);
         this.q.insertVersion.run(id, 1, "create", m.actor, m.reason, at, m.content, metadata, expiresAt, hash);
         this.q.ftsInsert.run(lastInsertRowid, m.content);
         this.audit.append({ at, actor: m.actor, op: "create", itemId: id, version: 1, contentHash: hash });
@@ -184,6 +204,8 @@ export class MemoryStore {
           this.q.ftsDelete.run(row.key);
           this.q.ftsInsert.run(row.key, n.content);
         }
+        if (n.embedding) this.vectors.set(row.key, n.embedding);
+        else this.vectors.delete(row.key);
         this.audit.append({ at, actor, op, itemId: id, version, contentHash: hash });
       })
       .immediate();
@@ -211,6 +233,7 @@ export class MemoryStore {
         this.q.forgetItem.run(version, at, at, id);
         this.q.forgetVersions.run(id);
         this.q.ftsDelete.run(row.key);
+        this.vectors.delete(row.key);
         this.q.insertVersion.run(id, version, "forget", actor, reason, at, null, null, null, row.content_hash);
         const entry = this.audit.append({ at, actor, op: "forget", itemId: id, version, contentHash: row.content_hash });
         return { item_id: id, forgotten_at: at, content_hashes: hashes.sort(), audit_seq: entry.seq, audit_hash: entry.hash };
@@ -245,6 +268,60 @@ export class MemoryStore {
       if (!hashOk || audited.get(`${v.item_id}#${v.version}`) !== v.content_hash) mismatches.push({ itemId: v.item_id, version: v.version });
     }
     return { ...chain, ok: chain.ok && mismatches.length === 0, contentMismatches: mismatches };
+  }
+
+  /** Live items by key that pass the search filters. */
+  private visible(key: number, f: SearchMemory & { metadata?: Record<string, unknown> }): MemoryItem | undefined {
+    const row = this.q.byKey.get(key);
+    if (!row || row.forgotten_at !== null || (row.expires_at !== null && row.expires_at <= this.now())) return undefined;
+    if ((f.namespace && row.namespace !== f.namespace) || (f.subject && row.subject !== f.subject)) return undefined;
+    const item = toItem(row);
+    if (f.metadata && !Object.entries(f.metadata).every(([k, v]) => item.metadata[k] === v)) return undefined;
+    return item;
+  }
+
+  /** Keys allowed by the namespace and subject filters, for the vector scan; undefined when unfiltered. */
+  private scope(f: { namespace?: string; subject?: string }): Set<number> | undefined {
+    if (!f.namespace && !f.subject) return undefined;
+    const rows = this.db
+      .prepare<[string | null, string | null], { key: number }>("SELECT key FROM items WHERE (?1 IS NULL OR namespace = ?1) AND (?2 IS NULL OR subject = ?2) AND forgotten_at IS NULL AND embedding IS NOT NULL")
+      .all(f.namespace ?? null, f.subject ?? null);
+    return new Set(rows.map((r) => r.key));
+  }
+
+  /**
+   * Semantic (cosine over int8 embeddings), keyword (FTS5 bm25) or hybrid (reciprocal rank fusion of both)
+   * search, filtered by namespace, subject and metadata. `queryEmbedding` is needed for semantic and hybrid.
+   */
+  search(input: SearchMemory, queryEmbedding?: Float32Array): SearchHit[] {
+    const f = SearchMemory.parse(input);
+    const depth = f.k * 4; // filters applied after ranking may drop some
+    const ranked = new Map<number, number>();
+    const add = (keys: number[]) => keys.forEach((key, rank) => ranked.set(key, (ranked.get(key) ?? 0) + 1 / (RRF_K + rank + 1)));
+    const semantic = () => {
+      if (!queryEmbedding) throw new Error("semantic search needs a query embedding");
+      return this.vectors.search(quantizeEmbedding(queryEmbedding), depth, this.scope(f));
+    };
+    const keyword = () => {
+      const terms = f.query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+      if (terms.length === 0) return [];
+      return this.q.keyword.all(terms.map((t) => `"${t}"`).join(" OR "), depth).map((r) => ({ key: r.key, score: -r.rank }));
+    };
+    let scores: Map<number, number>;
+    if (f.mode === "hybrid") {
+      add(semantic().map((h) => h.key));
+      add(keyword().map((h) => h.key));
+      scores = ranked;
+    } else {
+      scores = new Map((f.mode === "semantic" ? semantic() : keyword()).map((h) => [h.key, h.score]));
+    }
+    const hits: SearchHit[] = [];
+    for (const [key, score] of [...scores.entries()].sort((a, b) => b[1] - a[1])) {
+      const item = this.visible(key, f);
+      if (item) hits.push({ item, score });
+      if (hits.length === f.k) break;
+    }
+    return hits;
   }
 
   /** Forgets every item whose expiry has passed; returns how many. */
