@@ -4,10 +4,12 @@
  * drains requests and releases everything.
  */
 import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Llama } from "node-llama-cpp";
 import { durationMs } from "./config/duration.js";
 import type { Config } from "./config/schema.js";
+import { openDatabase } from "./db/open.js";
 import { LlamaChatModel } from "./engines/llama/chatModel.js";
 import { GrammarCache } from "./engines/llama/grammars.js";
 import { llamaRuntime } from "./engines/llama/runtime.js";
@@ -24,9 +26,13 @@ import { chatCompletionsRoute } from "./http/openai/chatCompletions.js";
 import { completionsRoute } from "./http/openai/completions.js";
 import { embeddingsRoute } from "./http/openai/embeddings.js";
 import { modelRoutes } from "./http/openai/models.js";
+import { memoryRoutes } from "./http/memory/routes.js";
 import { RouteTable } from "./http/routes.js";
 import { HttpServer } from "./http/server.js";
 import { loadManifest, ManifestError, verifyModelFile, type Device, type ModelEntry } from "./models/manifest.js";
+import { MemoryService } from "./memory/memoryService.js";
+import { MemoryStore } from "./memory/memoryStore.js";
+import { MEMORY_MIGRATIONS } from "./memory/migrations.js";
 import { ModelRegistry, type LoadedBackend, type ModelLoader } from "./models/modelRegistry.js";
 import { placeModel } from "./scheduler/plan.js";
 import type { Placement } from "./scheduler/placement.js";
@@ -125,6 +131,11 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const metrics = new ServerMetrics(() => [...lanes.byDevice.values()]);
   let grammars: GrammarCache | undefined;
   const deps = { models, metrics, grammars: () => grammars!, limits: config.limits };
+  const memoryDb = openDatabase(join(config.dataDir, "memory.db"), MEMORY_MIGRATIONS);
+  const memoryStore = new MemoryStore(memoryDb, { maxVersions: config.memory.maxVersions });
+  const memory = new MemoryService(memoryStore, models, embeddingEntry?.id);
+  const sweeper = setInterval(() => memoryStore.sweepExpired(), durationMs(config.memory.sweepInterval));
+  sweeper.unref();
   const routes = new RouteTable([
     ...adminRoutes(models, metrics),
     hardwareRoute(hardware),
@@ -134,6 +145,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     embeddingsRoute(deps),
     ...ollamaGenerateRoutes(deps),
     ...ollamaModelRoutes({ models, startedAt: new Date(), limits: config.limits }),
+    ...memoryRoutes(memory, config.limits),
   ]);
   const guard = new Guard({ host: config.host, port: config.port, ...config.security });
   const http = new HttpServer(routes, guard, {
@@ -165,6 +177,8 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       await http.shutdown(config.shutdownGraceMs);
       await ready.catch(() => undefined);
       await models.close();
+      clearInterval(sweeper);
+      memoryDb.close();
     },
   };
 }

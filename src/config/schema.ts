@@ -74,6 +74,15 @@ export const Config = z
       })
       .strict()
       .prefault({}),
+    memory: z
+      .object({
+        /** Versions kept per memory item. */
+        maxVersions: z.coerce.number().int().min(1).max(10_000).default(100),
+        /** How often expired memories are swept (forgotten). */
+        sweepInterval: Duration.default("60s"),
+      })
+      .strict()
+      .prefault({}),
     shutdownGraceMs: z.coerce.number().int().min(0).max(60_000).default(1200),
   })
   .strict();

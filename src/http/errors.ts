@@ -1,6 +1,7 @@
 /** Every failure a client can see, in OpenAI's error shape, mapped to HTTP in this one place. */
 import { ZodError } from "zod";
 import { ContextLengthError, InvalidGrammarError } from "../engines/llama/errors.js";
+import { MemoryNotFoundError } from "../memory/memoryStore.js";
 import { DeadlineExceededError, QueueFullError } from "../scheduler/errors.js";
 
 export interface OpenAIErrorBody {
@@ -87,6 +88,7 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof QueueFullError) {
     return new ApiError(429, error.message, "rate_limit_error", error.code, null, { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) });
   }
+  if (error instanceof MemoryNotFoundError) return invalid(404, error.message, "memory_not_found");
   if (error instanceof ShutdownError) return apiErrors.shuttingDown();
   if (error instanceof ClientGoneError) return new ApiError(499, error.message, "invalid_request_error", "client_closed_request");
   if (error instanceof DeadlineExceededError) return new ApiError(504, error.message, "timeout_error", "deadline_exceeded");

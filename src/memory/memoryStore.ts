@@ -212,6 +212,16 @@ export class MemoryStore {
     return this.get(id);
   }
 
+  /** Live items, newest first, in a namespace and/or of a subject. */
+  list(f: { namespace?: string; subject?: string; limit: number }): MemoryItem[] {
+    return this.db
+      .prepare<[{ namespace: string | null; subject: string | null; now: number; limit: number }], ItemRow>(
+        "SELECT * FROM items WHERE (@namespace IS NULL OR namespace = @namespace) AND (@subject IS NULL OR subject = @subject) AND forgotten_at IS NULL AND (expires_at IS NULL OR expires_at > @now) ORDER BY updated_at DESC, key DESC LIMIT @limit",
+      )
+      .all({ namespace: f.namespace ?? null, subject: f.subject ?? null, now: this.now(), limit: f.limit })
+      .map(toItem);
+  }
+
   history(id: string): MemoryVersion[] {
     if (!this.q.item.get(id)) throw new MemoryNotFoundError(`no memory item ${id}`);
     return this.q.versions.all(id).map(toVersion);
@@ -284,8 +294,10 @@ export class MemoryStore {
   private scope(f: { namespace?: string; subject?: string }): Set<number> | undefined {
     if (!f.namespace && !f.subject) return undefined;
     const rows = this.db
-      .prepare<[string | null, string | null], { key: number }>("SELECT key FROM items WHERE (?1 IS NULL OR namespace = ?1) AND (?2 IS NULL OR subject = ?2) AND forgotten_at IS NULL AND embedding IS NOT NULL")
-      .all(f.namespace ?? null, f.subject ?? null);
+      .prepare<[{ namespace: string | null; subject: string | null }], { key: number }>(
+        "SELECT key FROM items WHERE (@namespace IS NULL OR namespace = @namespace) AND (@subject IS NULL OR subject = @subject) AND forgotten_at IS NULL AND embedding IS NOT NULL",
+      )
+      .all({ namespace: f.namespace ?? null, subject: f.subject ?? null });
     return new Set(rows.map((r) => r.key));
   }
 
