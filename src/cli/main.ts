@@ -7,6 +7,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   quantize: async () => (await import("./quantize.js")).quantizeCommand,
   models: async () => (await import("./models.js")).modelsCommand,
   doctor: async () => (await import("./doctor.js")).doctorCommand,
+  memory: async () => (await import("./memory.js")).memoryCommand,
   bench: async () => (await import("./bench.js")).benchCommand,
 };
 
