@@ -130,10 +130,10 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   });
   const metrics = new ServerMetrics(() => [...lanes.byDevice.values()]);
   let grammars: GrammarCache | undefined;
-  const deps = { models, metrics, grammars: () => grammars!, limits: config.limits };
   const memoryDb = openDatabase(join(config.dataDir, "memory.db"), MEMORY_MIGRATIONS);
   const memoryStore = new MemoryStore(memoryDb, { maxVersions: config.memory.maxVersions });
   const memory = new MemoryService(memoryStore, models, embeddingEntry?.id);
+  const deps = { models, metrics, memory, grammars: () => grammars!, limits: config.limits };
   const sweeper = setInterval(() => memoryStore.sweepExpired(), durationMs(config.memory.sweepInterval));
   sweeper.unref();
   const routes = new RouteTable([

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { LlamaGrammar, Token } from "node-llama-cpp";
 import type { GenerateResult, Sampling } from "../engines/llama/chatModel.js";
 import type { GrammarCache } from "../engines/llama/grammars.js";
+import type { MemoryService } from "../memory/memoryService.js";
 import type { ChatBackend, ModelRegistry } from "../models/modelRegistry.js";
 import type { Priority } from "../scheduler/slotScheduler.js";
 import type { ServerMetrics } from "../telemetry/serverMetrics.js";
@@ -19,6 +20,8 @@ import type { RequestContext } from "./routes.js";
 /** What the generating endpoints need from the daemon. */
 export interface GenerationDeps {
   models: ModelRegistry;
+  /** For chat requests that ask for memories in their system prompt. */
+  memory?: MemoryService;
   metrics: ServerMetrics;
   grammars: () => GrammarCache;
   limits: { bodyBytes: number; defaultMaxTokens: number; defaultDeadlineMs: number };

@@ -60,3 +60,14 @@ test("bad input: missing fields, empty updates, unknown ids, bad versions", asyn
   assert.equal((await call("DELETE", "/memory/mem_nope")).status, 404);
   assert.equal((await call("POST", "/memory/search", { query: "" })).json.error.param, "query");
 });
+
+test("a chat request can ask for a subject's memories in its system prompt", async () => {
+  await call("POST", "/memory", { subject: "jane", content: "Jane keeps bees behind the orchard and sells the honey on Saturdays" });
+  const ask = (memory?: object) =>
+    call("POST", "/chat/completions", { model: "tiny:f16", messages: [{ role: "user", content: "What does Jane do with the honey?" }], max_tokens: 1, ...(memory ? { memory } : {}) });
+  const plain = (await ask()).json.usage.prompt_tokens as number;
+  const remembered = (await ask({ subject: "jane", k: 3 })).json.usage.prompt_tokens as number;
+  assert.ok(remembered > plain + 10, `memories add prompt tokens: ${plain} -> ${remembered}`);
+  const nobody = (await ask({ subject: "nobody-at-all" })).json.usage.prompt_tokens as number;
+  assert.equal(nobody, plain, "no memories, no change");
+});

@@ -1,5 +1,6 @@
 /** POST /v1/chat/completions */
 import type { LlamaGrammar } from "node-llama-cpp";
+import type { ChatMessage } from "../../engines/llama/chatModel.js";
 import type { GrammarCache } from "../../engines/llama/grammars.js";
 import { readJsonBody } from "../body.js";
 import { deadlineOf } from "../deadline.js";
@@ -14,6 +15,18 @@ async function grammarFor(format: ResponseFormat | undefined, grammars: GrammarC
   if (!format || format.type === "text") return undefined;
   if (format.type === "json_object") return grammars.anyJson();
   return grammars.forSchema(format.json_schema.schema);
+}
+
+/** The subject's most relevant memories (searched with the last user message) as the first system message. */
+async function withMemories(messages: ChatMessage[], memory: ChatCompletionRequest["memory"], deps: GenerationDeps): Promise<ChatMessage[]> {
+  if (!memory || !deps.memory) return messages;
+  const query = messages.filter((m) => m.role === "user").at(-1)?.content;
+  if (!query) return messages;
+  const hits = await deps.memory.search({ query, subject: memory.subject, namespace: memory.namespace, k: memory.k, mode: "hybrid" });
+  if (hits.length === 0) return messages;
+  const note = `What you remember about ${memory.subject}:\n${hits.map((h) => `- ${h.item.content}`).join("\n")}`;
+  const [first, ...rest] = messages;
+  return first?.role === "system" ? [{ role: "system", content: `${first.content}\n\n${note}` }, ...rest] : [{ role: "system", content: note }, ...messages];
 }
 
 function chatShape(id: string, model: string, includeUsage: boolean): ResponseShape {
@@ -46,8 +59,9 @@ export function chatCompletionsRoute(deps: GenerationDeps): Route {
       const body = ChatCompletionRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
       const deadlineMs = deadlineOf(ctx.req, body.deadline_ms, deps.limits.defaultDeadlineMs);
       const grammar = await grammarFor(body.response_format, deps.grammars());
+      const messages = await withMemories(body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: m.content })), body.memory, deps);
       await deps.models.useChat(body.model, undefined, async (backend) => {
-        const prompt = backend.model.renderChat(body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: m.content })));
+        const prompt = backend.model.renderChat(messages);
         backend.model.assertFits(prompt, "messages");
         await runGeneration(
         ctx,

@@ -55,6 +55,8 @@ export const ChatCompletionRequest = z
     max_completion_tokens: nullable(z.number().int().min(1)),
     response_format: nullable(ResponseFormat),
     logprobs: nullable(z.literal(false, { message: "logprobs are not supported" })),
+    /** edged: put the subject's most relevant memories into the system prompt. */
+    memory: nullable(z.object({ subject: z.string().min(1), namespace: z.string().min(1).optional(), k: z.number().int().min(1).max(20).default(5) })),
     tools: nullable(z.array(z.unknown()).max(0, "tools are not supported")),
   });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
