@@ -1,0 +1,124 @@
+/**
+ * `npm run bench:memory`: the audited memory at growing sizes — write, rollback, forget-and-verify and search
+ * latencies, and the database size. Items are seeded in bulk (one transaction per 1,000); the timed operations
+ * go through the store one at a time, each its own durable (synchronous FULL) transaction, as the daemon does.
+ * Embeddings are the bundled ONNX model's, of held-out verses, reused round-robin past the pool.
+ */
+import { readFile, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { openDatabase } from "../src/db/open.js";
+import { OnnxEmbedder } from "../src/engines/onnx/onnxEmbedder.js";
+import { MemoryStore } from "../src/memory/memoryStore.js";
+import { MEMORY_MIGRATIONS } from "../src/memory/migrations.js";
+import { loadManifest, verifyModelFile, type OnnxModelEntry } from "../src/models/manifest.js";
+import { resultsPath, ROOT } from "./harness/paths.js";
+import { reportHeader, writeJson } from "./harness/report.js";
+import { summarize, type Summary } from "./harness/stats.js";
+import { fixed, formatTable } from "./harness/table.js";
+
+const Flags = z.object({
+  sizes: z.string().default("10000,100000").transform((s) => s.split(",").map(Number)),
+  ops: z.coerce.number().int().min(10).default(300),
+  pool: z.coerce.number().int().min(10).default(2000),
+  json: z.string().default(resultsPath("memory", "json")),
+});
+const progress = (m: string) => process.stderr.write(`bench memory: ${m}\n`);
+
+function timed(n: number, op: (i: number) => void): Summary {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    op(i);
+    ms.push(performance.now() - t);
+  }
+  return summarize(ms);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ args: process.argv.slice(2), options: Object.fromEntries(Object.keys(Flags.shape).map((k) => [k, { type: "string" }])) as never });
+  const flags = Flags.parse(values);
+  const manifest = await loadManifest();
+  const entry = manifest.models.find((m) => m.id === manifest.defaults.embedding) as OnnxModelEntry;
+  const embedder = await OnnxEmbedder.load(await verifyModelFile(manifest, entry), entry);
+  const verses = (JSON.parse(await readFile(join(ROOT, "models", "data", "heldout-pairs.json"), "utf8")) as [string, string][]).flat().slice(0, flags.pool);
+  progress(`embedding ${verses.length} verses for the pool`);
+  const pool: Float32Array[] = [];
+  for (let i = 0; i < verses.length; i += 64) pool.push(...(await embedder.embed(verses.slice(i, i + 64))));
+  const queries = verses.slice(0, 50);
+  const queryVectors = await embedder.embed(queries);
+  await embedder.dispose();
+
+  interface Row {
+    size: number;
+    write: Summary;
+    rollback: Summary;
+    forget: Summary;
+    semantic: Summary;
+    keyword: Summary;
+    hybrid: Summary;
+    filteredSemantic: Summary;
+    bytes: number;
+    bytesPerItem: number;
+  }
+  const rows: Row[] = [];
+  for (const size of flags.sizes) {
+    const path = join(ROOT, ".cache", `bench-memory-${size}.db`);
+    await rm(path, { force: true });
+    await rm(`${path}-wal`, { force: true });
+    const db = openDatabase(path, MEMORY_MIGRATIONS);
+    const store = new MemoryStore(db);
+    progress(`seeding ${size.toLocaleString()} items`);
+    const ids: string[] = [];
+    for (let start = 0; start < size; start += 1000) {
+      db.transaction(() => {
+        for (let i = start; i < Math.min(size, start + 1000); i++) {
+          const verse = verses[i % verses.length]!;
+          ids.push(store.create({ namespace: `ns${i % 10}`, subject: `user${i % 1000}`, content: `${verse} [${i}]`, metadata: { n: i % 7 } }, pool[i % pool.length]).id);
+        }
+      })();
+    }
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    progress(`timing at ${size.toLocaleString()} items`);
+    const write = timed(flags.ops, (i) => store.create({ subject: "bench", content: `a new note ${i} about the harvest` }));
+    const targets = ids.slice(0, flags.ops);
+    targets.forEach((id, i) => store.update(id, { content: `revised ${i}` }));
+    const rollback = timed(flags.ops, (i) => store.rollback(targets[i]!, 1));
+    const forget = timed(Math.min(flags.ops, 100), (i) => {
+      const receipt = store.forget(ids[ids.length - 1 - i]!);
+      if (!store.checkReceipt(receipt).ok) throw new Error("receipt did not verify");
+    });
+    const search = (mode: "semantic" | "keyword" | "hybrid") => timed(flags.ops, (i) => store.search({ query: queries[i % queries.length]!, mode, k: 10 }, queryVectors[i % queries.length]));
+    const searches = { semantic: search("semantic"), keyword: search("keyword"), hybrid: search("hybrid") };
+    const filtered = timed(flags.ops, (i) => store.search({ query: queries[i % queries.length]!, mode: "semantic", subject: `user${i % 1000}`, k: 10 }, queryVectors[i % queries.length]));
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    const bytes = (await stat(path)).size;
+    db.close();
+    rows.push({ size, write, rollback, forget, ...searches, filteredSemantic: filtered, bytes, bytesPerItem: bytes / size });
+    await rm(path, { force: true });
+  }
+  await writeJson(flags.json, { ...reportHeader("memory"), settings: { ...flags, json: undefined }, rows });
+  const ms = (s: Summary) => `${fixed(s.p50, 2)} / ${fixed(s.p99, 2)}`;
+  console.log("\nmemory store, ms p50 / p99 (forget includes checking its receipt)\n");
+  console.log(
+    formatTable(
+      [
+        { header: "items", value: (r: Row) => r.size.toLocaleString() },
+        { header: "write", value: (r) => ms(r.write) },
+        { header: "rollback", value: (r) => ms(r.rollback) },
+        { header: "forget+verify", value: (r) => ms(r.forget) },
+        { header: "semantic", value: (r) => ms(r.semantic) },
+        { header: "semantic, 1 subject", value: (r) => ms(r.filteredSemantic) },
+        { header: "keyword", value: (r) => ms(r.keyword) },
+        { header: "hybrid", value: (r) => ms(r.hybrid) },
+        { header: "db MiB", value: (r) => fixed(r.bytes / 2 ** 20, 1) },
+        { header: "bytes/item", value: (r) => fixed(r.bytesPerItem, 0) },
+      ],
+      rows,
+    ),
+  );
+  console.log(`\nJSON: ${flags.json}`);
+}
+
+await main();
