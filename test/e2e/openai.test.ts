@@ -17,10 +17,12 @@ after(async () => {
   await daemon.stop();
 });
 
-test("lists the served models", async () => {
+test("lists every bundled model; the default chat and embedding models are the ones loaded", async () => {
   const ids = (await client.models.list()).data.map((m) => m.id);
-  assert.deepEqual(ids.sort(), [EMBED, CHAT].sort());
+  assert.deepEqual(ids.sort(), ["edged-embed:fp32", EMBED, "edged-kjv:f16", "edged-kjv:q4_0", CHAT, "edged-kjv:q8_0"].sort());
   assert.equal((await client.models.retrieve(CHAT)).id, CHAT);
+  const loaded = (await (await fetch(`${daemon.baseURL}/loaded`)).json()) as { models: { id: string }[] };
+  assert.deepEqual(loaded.models.map((m) => m.id).sort(), [EMBED, CHAT].sort());
 });
 
 test("chat completion: English words, usage counts, finish reason", async () => {
