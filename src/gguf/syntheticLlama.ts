@@ -34,7 +34,7 @@ export async function writeSyntheticLlama(path: string, options: SyntheticLlamaO
       hyperparams: options.hyperparams,
       vocabulary: options.vocabulary,
       matrixType: options.matrixType ?? GgmlType.F16,
-      weights: (name, shape) => {
+      weights: (_name, shape) => {
         const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
         if (shape.length === 1) return values.fill(1); // norm weights
         for (let i = 0; i < values.length; i += 2) {

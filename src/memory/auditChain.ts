@@ -44,7 +44,7 @@ export class AuditChain {
   private readonly all;
   private readonly at;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.last = db.prepare<[], Row>("SELECT * FROM audit ORDER BY seq DESC LIMIT 1");
     this.insert = db.prepare("INSERT INTO audit (seq, at, actor, op, item_id, version, content_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     this.all = db.prepare<[], Row>("SELECT * FROM audit ORDER BY seq");

@@ -4,7 +4,6 @@ import { durationMs } from "../../config/duration.js";
 import type { ModelEntry } from "../../models/manifest.js";
 import type { ModelRegistry } from "../../models/modelRegistry.js";
 import { readJsonBody } from "../body.js";
-import { apiErrors } from "../errors.js";
 import { sendJson } from "../respond.js";
 import type { Route } from "../routes.js";
 import { EmbedRequest, ShowRequest } from "./schemas.js";
