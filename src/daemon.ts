@@ -77,13 +77,15 @@ class Lanes {
 /** The real loader: checksum, then llama.cpp or onnxruntime on the placed device. */
 function modelLoader(config: Config, manifest: Awaited<ReturnType<typeof loadManifest>>, runtime: Promise<{ llama: Llama; inventory: Inventory }>, lanes: Lanes): ModelLoader {
   return {
+    /** Verifies the file first: nothing reads a model file (not even its metadata) before its hash matches. */
     async place(entry) {
       const { llama, inventory } = await runtime;
+      await verifyModelFile(manifest, entry);
       return placeModel(entry, manifest, inventory, llama, config.llama.slots);
     },
     async load(entry, placement: Placement): Promise<LoadedBackend> {
       const { llama, inventory } = await runtime;
-      const path = await verifyModelFile(manifest, entry);
+      const path = manifest.pathOf(entry);
       if (entry.engine === "llama") {
         const model = await LlamaChatModel.load(llama, path, {
           gpuLayers: placement.gpuLayers ?? 0,

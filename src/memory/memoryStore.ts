@@ -65,6 +65,9 @@ interface VersionRow {
 export const hashContent = (salt: Buffer, content: string) => createHash("sha256").update(salt).update(content, "utf8").digest("hex");
 
 /** Embeddings are stored as int8 (a unit vector times 127): 4x smaller than float32, cosine within ~1e-2. */
+/** A stored embedding (a Buffer of bytes) read as the signed int8 values it holds. */
+const asInt8 = (b: Buffer) => new Int8Array(b.buffer, b.byteOffset, b.length);
+
 export function quantizeEmbedding(v: Float32Array): Buffer {
   const out = Buffer.alloc(v.length);
   for (let i = 0; i < v.length; i++) out.writeInt8(Math.max(-127, Math.min(127, Math.round(v[i]! * 127))), i);
@@ -132,7 +135,7 @@ export class MemoryStore {
     };
     this.vectors = new VectorIndex(options.dimensions ?? 256);
     for (const row of db.prepare<[], { key: number; embedding: Buffer }>("SELECT key, embedding FROM items WHERE embedding IS NOT NULL AND forgotten_at IS NULL").iterate()) {
-      this.vectors.set(row.key, row.embedding);
+      this.vectors.set(row.key, asInt8(row.embedding));
     }
   }
 
@@ -158,7 +161,7 @@ export class MemoryStore {
       .transaction(() => {
         const vector = embedding ? quantizeEmbedding(embedding) : null;
         const { lastInsertRowid } = this.q.insertItem.run(id, m.namespace, m.subject, m.content, metadata, vector, salt, hash, at, at, expiresAt);
-        if (vector) this.vectors.set(Number(lastInsertRowid), vector);
+        if (vector) this.vectors.set(Number(lastInsertRowid), asInt8(vector));
         this.q.insertVersion.run(id, 1, "create", m.actor, m.reason, at, m.content, metadata, expiresAt, hash);
         this.q.ftsInsert.run(lastInsertRowid, m.content);
         this.audit.append({ at, actor: m.actor, op: "create", itemId: id, version: 1, contentHash: hash });
@@ -204,7 +207,7 @@ export class MemoryStore {
           this.q.ftsDelete.run(row.key);
           this.q.ftsInsert.run(row.key, n.content);
         }
-        if (n.embedding) this.vectors.set(row.key, n.embedding);
+        if (n.embedding) this.vectors.set(row.key, asInt8(n.embedding));
         else this.vectors.delete(row.key);
         this.audit.append({ at, actor, op, itemId: id, version, contentHash: hash });
       })
@@ -312,7 +315,7 @@ export class MemoryStore {
     const add = (keys: number[]) => keys.forEach((key, rank) => ranked.set(key, (ranked.get(key) ?? 0) + 1 / (RRF_K + rank + 1)));
     const semantic = () => {
       if (!queryEmbedding) throw new Error("semantic search needs a query embedding");
-      return this.vectors.search(quantizeEmbedding(queryEmbedding), depth, this.scope(f));
+      return this.vectors.search(asInt8(quantizeEmbedding(queryEmbedding)), depth, this.scope(f));
     };
     const keyword = () => {
       const terms = f.query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];

@@ -15,7 +15,7 @@ export class VectorIndex {
     return this.keys.length;
   }
 
-  set(key: number, vector: Int8Array | Buffer): void {
+  set(key: number, vector: Int8Array): void {
     if (vector.length !== this.dimensions) throw new Error(`vector of ${vector.length} values for a ${this.dimensions}-dimensional index`);
     let row = this.position.get(key);
     if (row === undefined) {
@@ -47,7 +47,7 @@ export class VectorIndex {
   }
 
   /** The k best keys by cosine, optionally among `allowed` keys only. */
-  search(query: Int8Array | Buffer, k: number, allowed?: ReadonlySet<number>): { key: number; score: number }[] {
+  search(query: Int8Array, k: number, allowed?: ReadonlySet<number>): { key: number; score: number }[] {
     const d = this.dimensions;
     const best: { key: number; score: number }[] = [];
     const q = Int32Array.from(query);

@@ -94,9 +94,9 @@ export class ModelIntegrityError extends Error {
 export async function verifyModelFile(manifest: LoadedManifest, entry: ModelEntry): Promise<string> {
   const path = manifest.pathOf(entry);
   const size = await stat(path).then((s) => s.size, () => undefined);
-  if (size === undefined) throw new ModelIntegrityError(`model ${entry.id}: file not found: ${path}`);
-  if (size !== entry.bytes) throw new ModelIntegrityError(`model ${entry.id}: ${path} is ${size} bytes, the manifest says ${entry.bytes}`);
+  if (size === undefined) throw new ModelIntegrityError(`file not found: ${path}`);
+  if (size !== entry.bytes) throw new ModelIntegrityError(`${path} is ${size} bytes, the manifest says ${entry.bytes}`);
   const digest = await sha256File(path);
-  if (digest !== entry.sha256) throw new ModelIntegrityError(`model ${entry.id}: sha256 of ${path} is ${digest}, the manifest says ${entry.sha256}`);
+  if (digest !== entry.sha256) throw new ModelIntegrityError(`sha256 of ${path} is ${digest}, the manifest says ${entry.sha256}`);
   return path;
 }

@@ -1,5 +1,5 @@
 /** Grammars that force JSON output, compiled once per distinct schema. */
-import type { Llama, LlamaGrammar } from "node-llama-cpp";
+import { LlamaGrammar, type Llama } from "node-llama-cpp";
 import { InvalidGrammarError } from "./errors.js";
 import { unsupportedSchemaReason } from "./jsonSchemaSubset.js";
 
@@ -11,8 +11,11 @@ export class GrammarCache {
 
   constructor(private readonly llama: Llama) {}
 
+  /** llama.cpp's JSON grammar, ended like node-llama-cpp's schema grammars: at a run of newlines after the value. */
   anyJson(): Promise<LlamaGrammar> {
-    return (this.json ??= this.llama.getGrammarFor("json"));
+    return (this.json ??= this.llama.getGrammarFor("json").then(
+      (g) => new LlamaGrammar(this.llama, { grammar: g.grammar, rootRuleName: g.rootRuleName, stopGenerationTriggers: ["\n".repeat(4)], trimWhitespaceSuffix: true }),
+    ));
   }
 
   async forSchema(schema: Record<string, unknown>): Promise<LlamaGrammar> {
