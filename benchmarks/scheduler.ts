@@ -40,15 +40,23 @@ async function interactiveTtft(d: BenchDaemon, flags: Flags): Promise<Summary> {
   return summarize(ttft);
 }
 
-/** Long completions in a loop from several clients until `stop` resolves; returns generated tokens per second. */
+/**
+ * Long completions in a loop from several clients until `stop` resolves; returns generated tokens per second.
+ * Batch work does not stream: it would only load this process, which also times the interactive requests.
+ */
 function batchLoad(d: BenchDaemon, flags: Flags, priority: "interactive" | "batch") {
   let running = true;
   let tokens = 0;
   const started = performance.now();
   const clients = Array.from({ length: flags["batch-clients"] }, async (_, c) => {
     for (let i = 0; running; i++) {
-      const r = await streamCompletion(d.baseURL, { model: flags.model, prompt: `And it came to pass in the ${c + i}th year`, max_tokens: flags["batch-tokens"], temperature: 0.8, seed: c * 1000 + i, priority });
-      tokens += r.completionTokens;
+      const res = await request(`${d.baseURL}/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: flags.model, prompt: `And it came to pass in the ${c + i}th year`, max_tokens: flags["batch-tokens"], temperature: 0.8, seed: c * 1000 + i, priority }),
+      });
+      const body = (await res.body.json()) as { usage?: { completion_tokens: number } };
+      tokens += body.usage?.completion_tokens ?? 0;
     }
   });
   return {
@@ -68,7 +76,7 @@ async function counter(d: BenchDaemon, name: string): Promise<number> {
 async function prefixPhase(flags: Flags, reuse: boolean) {
   const d = await startBenchDaemon(["--model", flags.model, "--threads", String(flags.threads), "--slots", "2"], { llama: { contextSize: 1024, prefixReuse: reuse } });
   try {
-    const system = "You are the scribe of the temple. Answer as the King James Bible speaks, in its words and its manner. ".repeat(22);
+    const system = "You are the scribe of the temple. Answer as the King James Bible speaks, in its words and its manner. ".repeat(14);
     const ttft: number[] = [];
     let promptTokens = 0;
     for (let i = 0; i < flags["prefix-requests"]; i++) {

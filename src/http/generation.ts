@@ -63,6 +63,9 @@ export function samplingFrom(body: { temperature?: number; top_p?: number; seed?
   return { temperature: body.temperature ?? 1, topP: body.top_p ?? 1, seed: body.seed, presencePenalty: body.presence_penalty, frequencyPenalty: body.frequency_penalty };
 }
 
+/** Lane priority classes as llama.cpp batch priorities. */
+const EVALUATION_PRIORITY = { interactive: 5, background: 3, batch: 1 } as const;
+
 export const newId = (prefix: string) => `${prefix}-${randomUUID().replace(/-/g, "").slice(0, 24)}`;
 
 export async function runGeneration(ctx: RequestContext, backend: ChatBackend, metrics: ServerMetrics, params: GenerationParams, shape: ResponseShape): Promise<void> {
@@ -95,6 +98,7 @@ export async function runGeneration(ctx: RequestContext, backend: ChatBackend, m
           stop: params.stop,
           grammar: params.grammar,
           signal,
+          evaluationPriority: EVALUATION_PRIORITY[params.priority],
           onText: (text) => {
             onToken();
             stream?.send(shape.chunk(text));

@@ -39,6 +39,8 @@ export interface GenerateOptions {
   stop: readonly string[];
   grammar?: LlamaGrammar;
   signal: AbortSignal;
+  /** llama.cpp batching: when more tokens wait than a batch holds, higher priorities go first (1..5). */
+  evaluationPriority?: 1 | 2 | 3 | 4 | 5;
   /** Receives text as it becomes safe to show (stop sequences never leak). */
   onText?: (text: string) => void;
 }
@@ -165,6 +167,7 @@ export class LlamaChatModel {
               }
             : undefined,
         contextShift: { strategy: "eraseBeginning" },
+        evaluationPriority: options.evaluationPriority,
       });
       let eog = true; // the generator ends without a token only at an end-of-generation token
       for await (const token of tokens) {
