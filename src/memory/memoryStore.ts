@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Db } from "../db/open.js";
-import { AuditChain, verifyChain, type ChainReport } from "./auditChain.js";
+import { AuditChain, verifyChain, verifyEntryInPlace, type ChainReport } from "./auditChain.js";
 import { VectorIndex } from "./vectorIndex.js";
 import { CreateMemory, SearchMemory, UpdateMemory, type ForgetReceipt, type MemoryItem, type MemoryVersion } from "./schemas.js";
 
@@ -27,6 +27,19 @@ export interface MemoryStoreOptions {
 export interface SearchHit {
   item: MemoryItem;
   score: number;
+}
+
+/** Words too common to rank by: matching them would only make every keyword search scan most of the index. */
+const STOPWORDS = new Set(
+  "a an and are as at be but by for from had has have he her his i in is it its me my of on or our she so that the their them there they this to unto was we were what when which who will with ye you your thou thee thy shall".split(" "),
+);
+const MAX_TERMS = 12;
+
+/** The query's distinct words minus stop words, longest first (longer words are rarer), quoted for FTS5. */
+function keywordTerms(query: string): string[] {
+  const words = [...new Set(query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])];
+  const useful = words.filter((w) => !STOPWORDS.has(w));
+  return (useful.length ? useful : words).sort((a, b) => b.length - a.length).slice(0, MAX_TERMS);
 }
 
 /** Reciprocal rank fusion constant: ranks deep in one list still count, the top of either list counts most. */
@@ -264,9 +277,8 @@ export class MemoryStore {
     if (this.q.versions.all(receipt.item_id).some((v) => v.content !== null)) return { ok: false, reason: "a version still holds content" };
     const entry = this.audit.entry(receipt.audit_seq);
     if (!entry || entry.hash !== receipt.audit_hash || entry.op !== "forget" || entry.itemId !== receipt.item_id) return { ok: false, reason: "the audit log does not record this forgetting" };
-    const chain = verifyChain(this.audit);
-    if (!chain.ok) return { ok: false, reason: `the audit chain is broken at entry ${chain.firstBroken!.seq}` };
-    return { ok: true };
+    const broken = verifyEntryInPlace(this.audit, receipt.audit_seq);
+    return broken ? { ok: false, reason: broken } : { ok: true };
   }
 
   /** The audit chain, and every kept version's content against its hash and its audit entry. */
@@ -318,7 +330,7 @@ export class MemoryStore {
       return this.vectors.search(asInt8(quantizeEmbedding(queryEmbedding)), depth, this.scope(f));
     };
     const keyword = () => {
-      const terms = f.query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+      const terms = keywordTerms(f.query);
       if (terms.length === 0) return [];
       return this.q.keyword.all(terms.map((t) => `"${t}"`).join(" OR "), depth).map((r) => ({ key: r.key, score: -r.rank }));
     };

@@ -18,6 +18,7 @@ export const MEMORY_MIGRATIONS = [
     forgotten_at INTEGER
   );
   CREATE INDEX items_scope ON items (namespace, subject);
+  CREATE INDEX items_subject ON items (subject);
   CREATE INDEX items_expiry ON items (expires_at) WHERE expires_at IS NOT NULL AND forgotten_at IS NULL;
 
   CREATE TABLE versions (
@@ -34,7 +35,9 @@ export const MEMORY_MIGRATIONS = [
     PRIMARY KEY (item_id, version)
   );
 
-  -- contentful FTS5 table: a forgotten item's row is deleted and the index optimized, so no term survives
+  -- contentful FTS5 with its secure-delete option: a forgotten item's terms leave the index at once. (A
+  -- contentless table would save a copy of the text, but keeps a deleted row's terms in the index: the
+  -- raw-bytes test of forgetting finds them.)
   CREATE VIRTUAL TABLE items_fts USING fts5 (content, tokenize = 'porter unicode61');
 
   CREATE TABLE audit (
