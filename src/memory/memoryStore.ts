@@ -308,11 +308,11 @@ export class MemoryStore {
   /** Keys allowed by the namespace and subject filters, for the vector scan; undefined when unfiltered. */
   private scope(f: { namespace?: string; subject?: string }): Set<number> | undefined {
     if (!f.namespace && !f.subject) return undefined;
+    // only the filters given, so SQLite can use the namespace and subject indexes
+    const where = [f.namespace && "namespace = @namespace", f.subject && "subject = @subject"].filter(Boolean).join(" AND ");
     const rows = this.db
-      .prepare<[{ namespace: string | null; subject: string | null }], { key: number }>(
-        "SELECT key FROM items WHERE (@namespace IS NULL OR namespace = @namespace) AND (@subject IS NULL OR subject = @subject) AND forgotten_at IS NULL AND embedding IS NOT NULL",
-      )
-      .all({ namespace: f.namespace ?? null, subject: f.subject ?? null });
+      .prepare<[{ namespace?: string; subject?: string }], { key: number }>(`SELECT key FROM items WHERE ${where} AND forgotten_at IS NULL AND embedding IS NOT NULL`)
+      .all({ ...(f.namespace && { namespace: f.namespace }), ...(f.subject && { subject: f.subject }) });
     return new Set(rows.map((r) => r.key));
   }
 
