@@ -1,7 +1,7 @@
 /** Benchmark results as JSON, with the machine and the code they were measured on. */
 import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
-import { arch, cpus, loadavg, platform, release, totalmem } from "node:os";
+import { arch, cpus, loadavg, platform, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { ROOT } from "./paths.js";
 
@@ -22,7 +22,7 @@ export function machineInfo(): MachineInfo {
     cpu: cores[0]?.model.trim() ?? "unknown",
     cores: cores.length,
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    platform: `${platform()} ${release()}`,
+    platform: platform(),
     arch: arch(),
     node: process.version,
     loadAverage: Math.round(loadavg()[0]! * 100) / 100,
