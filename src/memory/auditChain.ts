@@ -31,12 +31,15 @@ interface Row {
   op: string;
   item_id: string;
   version: number;
-  content_hash: string;
-  prev_hash: string;
-  hash: string;
+  content_hash: Buffer;
+  prev_hash: Buffer;
+  hash: Buffer;
 }
 
-const toEntry = (r: Row): AuditEntry => ({ seq: r.seq, at: r.at, actor: r.actor, op: r.op, itemId: r.item_id, version: r.version, contentHash: r.content_hash, prevHash: r.prev_hash, hash: r.hash });
+const hex = (b: Buffer) => b.toString("hex");
+const blob = (h: string) => Buffer.from(h, "hex");
+
+const toEntry = (r: Row): AuditEntry => ({ seq: r.seq, at: r.at, actor: r.actor, op: r.op, itemId: r.item_id, version: r.version, contentHash: hex(r.content_hash), prevHash: hex(r.prev_hash), hash: hex(r.hash) });
 
 export class AuditChain {
   private readonly last;
@@ -54,9 +57,9 @@ export class AuditChain {
   /** Call inside the write's transaction, so the entry and the change commit together. */
   append(e: Omit<AuditEntry, "seq" | "prevHash" | "hash">): AuditEntry {
     const prev = this.last.get();
-    const base = { ...e, seq: (prev?.seq ?? 0) + 1, prevHash: prev?.hash ?? GENESIS };
+    const base = { ...e, seq: (prev?.seq ?? 0) + 1, prevHash: prev ? hex(prev.hash) : GENESIS };
     const entry = { ...base, hash: entryHash(base) };
-    this.insert.run(entry.seq, entry.at, entry.actor, entry.op, entry.itemId, entry.version, entry.contentHash, entry.prevHash, entry.hash);
+    this.insert.run(entry.seq, entry.at, entry.actor, entry.op, entry.itemId, entry.version, blob(entry.contentHash), blob(entry.prevHash), blob(entry.hash));
     return entry;
   }
 

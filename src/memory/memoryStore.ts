@@ -3,7 +3,7 @@
  * rollback as a new version, expiry, forgetting that removes content from items, versions, the keyword index
  * and the file itself, and a hash-chained audit log of every change.
  */
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "../db/open.js";
 import { AuditChain, verifyChain, verifyEntryInPlace, type ChainReport } from "./auditChain.js";
 import { VectorIndex } from "./vectorIndex.js";
@@ -54,7 +54,7 @@ interface ItemRow {
   metadata: string;
   embedding: Buffer | null;
   salt: Buffer;
-  content_hash: string;
+  content_hash: Buffer;
   version: number;
   created_at: number;
   updated_at: number;
@@ -72,7 +72,7 @@ interface VersionRow {
   content: string | null;
   metadata: string | null;
   expires_at: number | null;
-  content_hash: string;
+  content_hash: Buffer;
 }
 
 export const hashContent = (salt: Buffer, content: string) => createHash("sha256").update(salt).update(content, "utf8").digest("hex");
@@ -94,7 +94,7 @@ const toItem = (r: ItemRow): MemoryItem => ({
   content: r.content!,
   metadata: JSON.parse(r.metadata) as MemoryItem["metadata"],
   version: r.version,
-  content_hash: r.content_hash,
+  content_hash: r.content_hash.toString("hex"),
   created_at: r.created_at,
   updated_at: r.updated_at,
   expires_at: r.expires_at,
@@ -109,7 +109,7 @@ const toVersion = (r: VersionRow): MemoryVersion => ({
   content: r.content,
   metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as Record<string, unknown>),
   expires_at: r.expires_at,
-  content_hash: r.content_hash,
+  content_hash: r.content_hash.toString("hex"),
 });
 
 export class MemoryStore {
@@ -138,10 +138,10 @@ export class MemoryStore {
       versions: db.prepare<[string], VersionRow>("SELECT * FROM versions WHERE item_id = ? ORDER BY version"),
       version: db.prepare<[string, number], VersionRow>("SELECT * FROM versions WHERE item_id = ? AND version = ?"),
       ftsInsert: db.prepare("INSERT INTO items_fts (rowid, content) VALUES (?, ?)"),
-      ftsDelete: db.prepare("DELETE FROM items_fts WHERE rowid = ?"),
+      ftsDelete: db.prepare("INSERT INTO items_fts (items_fts, rowid, content) VALUES ('delete', ?, ?)"),
       forgetItem: db.prepare("UPDATE items SET content = NULL, metadata = '{}', embedding = NULL, version = ?, updated_at = ?, forgotten_at = ? WHERE id = ?"),
       forgetVersions: db.prepare("UPDATE versions SET content = NULL, metadata = NULL WHERE item_id = ?"),
-      versionHashes: db.prepare<[string], { content_hash: string }>("SELECT DISTINCT content_hash FROM versions WHERE item_id = ? AND op != 'forget'"),
+      versionHashes: db.prepare<[string], { content_hash: Buffer }>("SELECT DISTINCT content_hash FROM versions WHERE item_id = ? AND op != 'forget'"),
       expired: db.prepare<[number], { id: string }>("SELECT id FROM items WHERE expires_at IS NOT NULL AND expires_at <= ? AND forgotten_at IS NULL"),
       keyword: db.prepare<[string, number], { key: number; rank: number }>("SELECT rowid AS key, bm25(items_fts) AS rank FROM items_fts WHERE items_fts MATCH ? ORDER BY rank LIMIT ?"),
       byKey: db.prepare<[number], ItemRow>("SELECT * FROM items WHERE key = ?"),
@@ -164,7 +164,7 @@ export class MemoryStore {
 
   create(input: CreateMemory, embedding?: Float32Array): MemoryItem {
     const m = CreateMemory.parse(input);
-    const id = `mem_${randomUUID().replace(/-/g, "")}`;
+    const id = `mem_${randomBytes(16).toString("base64url")}`;
     const salt = randomBytes(16);
     const at = this.now();
     const expiresAt = m.expires_at ?? (m.ttl_ms ? at + m.ttl_ms : null);
@@ -173,9 +173,9 @@ export class MemoryStore {
     this.db
       .transaction(() => {
         const vector = embedding ? quantizeEmbedding(embedding) : null;
-        const { lastInsertRowid } = this.q.insertItem.run(id, m.namespace, m.subject, m.content, metadata, vector, salt, hash, at, at, expiresAt);
+        const { lastInsertRowid } = this.q.insertItem.run(id, m.namespace, m.subject, m.content, metadata, vector, salt, Buffer.from(hash, "hex"), at, at, expiresAt);
         if (vector) this.vectors.set(Number(lastInsertRowid), asInt8(vector));
-        this.q.insertVersion.run(id, 1, "create", m.actor, m.reason, at, m.content, metadata, expiresAt, hash);
+        this.q.insertVersion.run(id, 1, "create", m.actor, m.reason, at, m.content, metadata, expiresAt, Buffer.from(hash, "hex"));
         this.q.ftsInsert.run(lastInsertRowid, m.content);
         this.audit.append({ at, actor: m.actor, op: "create", itemId: id, version: 1, contentHash: hash });
       })
@@ -213,11 +213,11 @@ export class MemoryStore {
         const at = this.now();
         const version = row.version + 1;
         const hash = hashContent(row.salt, n.content);
-        this.q.updateItem.run(n.content, n.metadata, n.embedding, hash, version, at, n.expiresAt, id);
-        this.q.insertVersion.run(id, version, op, actor, reason, at, n.content, n.metadata, n.expiresAt, hash);
+        this.q.updateItem.run(n.content, n.metadata, n.embedding, Buffer.from(hash, "hex"), version, at, n.expiresAt, id);
+        this.q.insertVersion.run(id, version, op, actor, reason, at, n.content, n.metadata, n.expiresAt, Buffer.from(hash, "hex"));
         this.q.pruneVersions.run(id, version - this.maxVersions);
         if (n.content !== row.content) {
-          this.q.ftsDelete.run(row.key);
+          this.q.ftsDelete.run(row.key, row.content);
           this.q.ftsInsert.run(row.key, n.content);
         }
         if (n.embedding) this.vectors.set(row.key, asInt8(n.embedding));
@@ -254,14 +254,15 @@ export class MemoryStore {
         if (!row || row.forgotten_at !== null) throw new MemoryNotFoundError(`no memory item ${id} to forget`);
         const at = this.now();
         const version = row.version + 1;
-        const hashes = this.q.versionHashes.all(id).map((v) => v.content_hash);
-        if (!hashes.includes(row.content_hash)) hashes.push(row.content_hash);
+        const current = row.content_hash.toString("hex");
+        const hashes = this.q.versionHashes.all(id).map((v) => v.content_hash.toString("hex"));
+        if (!hashes.includes(current)) hashes.push(current);
         this.q.forgetItem.run(version, at, at, id);
         this.q.forgetVersions.run(id);
-        this.q.ftsDelete.run(row.key);
+        this.q.ftsDelete.run(row.key, row.content);
         this.vectors.delete(row.key);
         this.q.insertVersion.run(id, version, "forget", actor, reason, at, null, null, null, row.content_hash);
-        const entry = this.audit.append({ at, actor, op: "forget", itemId: id, version, contentHash: row.content_hash });
+        const entry = this.audit.append({ at, actor, op: "forget", itemId: id, version, contentHash: current });
         return { item_id: id, forgotten_at: at, content_hashes: hashes.sort(), audit_seq: entry.seq, audit_hash: entry.hash };
       })
       .immediate();
@@ -289,8 +290,9 @@ export class MemoryStore {
     const mismatches: { itemId: string; version: number }[] = [];
     const rows = this.db.prepare<[], VersionRow & { salt: Buffer }>("SELECT v.*, i.salt FROM versions v JOIN items i ON i.id = v.item_id").iterate();
     for (const v of rows) {
-      const hashOk = v.content === null || hashContent(v.salt, v.content) === v.content_hash;
-      if (!hashOk || audited.get(`${v.item_id}#${v.version}`) !== v.content_hash) mismatches.push({ itemId: v.item_id, version: v.version });
+      const stored = v.content_hash.toString("hex");
+      const hashOk = v.content === null || hashContent(v.salt, v.content) === stored;
+      if (!hashOk || audited.get(`${v.item_id}#${v.version}`) !== stored) mismatches.push({ itemId: v.item_id, version: v.version });
     }
     return { ...chain, ok: chain.ok && mismatches.length === 0, contentMismatches: mismatches };
   }

@@ -10,7 +10,7 @@ export const MEMORY_MIGRATIONS = [
     metadata TEXT NOT NULL,       -- JSON object
     embedding BLOB,               -- int8, L2-normalized x 127
     salt BLOB NOT NULL,           -- per item, so content hashes cannot be looked up in a table of common texts
-    content_hash TEXT NOT NULL,
+    content_hash BLOB NOT NULL,   -- sha256 (32 bytes); hashes are hex only outside the database
     version INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
@@ -31,14 +31,14 @@ export const MEMORY_MIGRATIONS = [
     content TEXT,                 -- NULL once forgotten
     metadata TEXT,
     expires_at INTEGER,
-    content_hash TEXT NOT NULL,
+    content_hash BLOB NOT NULL,
     PRIMARY KEY (item_id, version)
   );
 
-  -- contentful FTS5 with its secure-delete option: a forgotten item's terms leave the index at once. (A
-  -- contentless table would save a copy of the text, but keeps a deleted row's terms in the index: the
+  -- external-content FTS5 over items (no third copy of the text) with its secure-delete option: a forgotten
+  -- item's terms leave the index at once. (A contentless table keeps a deleted row's terms in the index: the
   -- raw-bytes test of forgetting finds them.)
-  CREATE VIRTUAL TABLE items_fts USING fts5 (content, tokenize = 'porter unicode61');
+  CREATE VIRTUAL TABLE items_fts USING fts5 (content, content = 'items', content_rowid = 'key', tokenize = 'porter unicode61');
 
   CREATE TABLE audit (
     seq INTEGER PRIMARY KEY,
@@ -47,9 +47,9 @@ export const MEMORY_MIGRATIONS = [
     op TEXT NOT NULL,
     item_id TEXT NOT NULL,
     version INTEGER NOT NULL,
-    content_hash TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    content_hash BLOB NOT NULL,
+    prev_hash BLOB NOT NULL,
+    hash BLOB NOT NULL
   );
   `,
 ];
