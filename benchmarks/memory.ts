@@ -6,6 +6,7 @@
  */
 import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { openDatabase } from "../src/db/open.js";
@@ -36,8 +37,8 @@ function timed(n: number, op: (i: number) => void): Summary {
   return summarize(ms);
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: Object.fromEntries(Object.keys(Flags.shape).map((k) => [k, { type: "string" }])) as never });
+export async function runMemoryBench(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: Object.fromEntries(Object.keys(Flags.shape).map((k) => [k, { type: "string" }])) as never });
   const flags = Flags.parse(values);
   const manifest = await loadManifest();
   const entry = manifest.models.find((m) => m.id === manifest.defaults.embedding) as OnnxModelEntry;
@@ -121,4 +122,4 @@ async function main(): Promise<void> {
   console.log(`\nJSON: ${flags.json}`);
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runMemoryBench(process.argv.slice(2));

@@ -3,6 +3,7 @@
  * priorities; then a shared ~500-token system prompt with and without prefix reuse; then how fast a request
  * whose deadline cannot be met is refused. One run, one table per part, JSON in benchmarks/results/.
  */
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { request } from "undici";
 import { z } from "zod";
@@ -111,8 +112,8 @@ async function refusalLatency(d: BenchDaemon, flags: Flags): Promise<Summary> {
   return summarize(ms);
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: Object.fromEntries(Object.keys(Flags.shape).map((k) => [k, { type: "string" }])) as never });
+export async function runSchedulerBench(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: Object.fromEntries(Object.keys(Flags.shape).map((k) => [k, { type: "string" }])) as never });
   const flags = Flags.parse(values);
   const d = await startBenchDaemon(["--model", flags.model, "--threads", String(flags.threads), "--slots", String(flags.slots)]);
   let mixed;
@@ -169,4 +170,4 @@ async function main(): Promise<void> {
   console.log(`\nJSON: ${flags.json}`);
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runSchedulerBench(process.argv.slice(2));

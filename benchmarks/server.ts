@@ -2,6 +2,7 @@
  * `npm run bench:server`: the daemon against node-llama-cpp in process, with the same model, prompt and
  * sampling, in one run; then the daemon under 1, 4 and 16 concurrent clients.
  */
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { getLlama, type Token } from "node-llama-cpp";
 import { z } from "zod";
@@ -98,8 +99,8 @@ async function underLoad(baseURL: string, body: object, clients: number, perClie
   };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: Object.fromEntries(Object.keys(Flags.shape).map((k) => [k, { type: "string" }])) as never });
+export async function runServerBench(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: Object.fromEntries(Object.keys(Flags.shape).map((k) => [k, { type: "string" }])) as never });
   const flags = Flags.parse(values);
   const manifest = await loadManifest();
   const entry = manifest.models.find((m) => m.id === (flags.model ?? manifest.defaults.chat) && m.engine === "llama");
@@ -173,4 +174,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runServerBench(process.argv.slice(2));

@@ -11,12 +11,24 @@ const BENCHMARKS: Record<string, Benchmark> = {
     description: "quantize an F16 GGUF to several types and compare size, speed, memory, perplexity and KL; and the ONNX fp32 vs 4-bit embedders",
     load: async () => (await import("../../benchmarks/quant.js")).runQuantBench,
   },
+  server: {
+    description: "the daemon against in-process node-llama-cpp (TTFT, decode), then 1, 4 and 16 concurrent clients",
+    load: async () => (await import("../../benchmarks/server.js")).runServerBench,
+  },
+  scheduler: {
+    description: "interactive latency alone and beside batch work, without and with priorities; prefix reuse; deadline refusals",
+    load: async () => (await import("../../benchmarks/scheduler.js")).runSchedulerBench,
+  },
+  memory: {
+    description: "the audited memory: write, rollback, forget+verify, search latencies and database size at growing sizes",
+    load: async () => (await import("../../benchmarks/memory.js")).runMemoryBench,
+  },
 };
 
 const USAGE = `usage: edged bench <benchmark> [options]
 benchmarks:
 ${Object.entries(BENCHMARKS)
-  .map(([name, b]) => `  ${name.padEnd(8)}${b.description}`)
+  .map(([name, b]) => `  ${name.padEnd(10)}${b.description}`)
   .join("\n")}
 run \`edged bench <benchmark> --help\` for a benchmark's options`;
 
