@@ -27,11 +27,11 @@ const Flags = z.object({
 });
 const progress = (m: string) => process.stderr.write(`bench memory: ${m}\n`);
 
-function timed(n: number, op: (i: number) => void): Summary {
+async function timed(n: number, op: (i: number) => unknown): Promise<Summary> {
   const ms: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    op(i);
+    await op(i);
     ms.push(performance.now() - t);
   }
   return summarize(ms);
@@ -82,17 +82,17 @@ export async function runMemoryBench(argv: string[]): Promise<void> {
     }
     db.pragma("wal_checkpoint(TRUNCATE)");
     progress(`timing at ${size.toLocaleString()} items`);
-    const write = timed(flags.ops, (i) => store.create({ subject: "bench", content: `a new note ${i} about the harvest` }));
+    const write = await timed(flags.ops, (i) => store.create({ subject: "bench", content: `a new note ${i} about the harvest` }));
     const targets = ids.slice(0, flags.ops);
     targets.forEach((id, i) => store.update(id, { content: `revised ${i}` }));
-    const rollback = timed(flags.ops, (i) => store.rollback(targets[i]!, 1));
-    const forget = timed(Math.min(flags.ops, 100), (i) => {
+    const rollback = await timed(flags.ops, (i) => store.rollback(targets[i]!, 1));
+    const forget = await timed(Math.min(flags.ops, 100), (i) => {
       const receipt = store.forget(ids[ids.length - 1 - i]!);
       if (!store.checkReceipt(receipt).ok) throw new Error("receipt did not verify");
     });
     const search = (mode: "semantic" | "keyword" | "hybrid") => timed(flags.ops, (i) => store.search({ query: queries[i % queries.length]!, mode, k: 10 }, queryVectors[i % queries.length]));
-    const searches = { semantic: search("semantic"), keyword: search("keyword"), hybrid: search("hybrid") };
-    const filtered = timed(flags.ops, (i) => store.search({ query: queries[i % queries.length]!, mode: "semantic", subject: `user${i % 1000}`, k: 10 }, queryVectors[i % queries.length]));
+    const searches = { semantic: await search("semantic"), keyword: await search("keyword"), hybrid: await search("hybrid") };
+    const filtered = await timed(flags.ops, (i) => store.search({ query: queries[i % queries.length]!, mode: "semantic", subject: `user${i % 1000}`, k: 10 }, queryVectors[i % queries.length]));
     db.pragma("wal_checkpoint(TRUNCATE)");
     const bytes = (await stat(path)).size;
     db.close();

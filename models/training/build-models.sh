@@ -29,3 +29,4 @@ cp "$work/embedder/held-out-pairs.json" "$models/data/heldout-pairs.json"
 
 $py corpus.py "$models/data/heldout.txt"
 node "$root/dist/models/training/write-manifest.js" "$models"
+$py make_kernels.py "$models/kernels"

@@ -79,7 +79,7 @@ export async function memoryCommand(argv: string[]): Promise<void> {
       const mode = values.mode as "semantic" | "keyword" | "hybrid";
       const e = mode === "keyword" ? undefined : await embedder();
       try {
-        return print(store.search({ query, mode, subject: values.subject, namespace: values.namespace }, e && (await e.embed([query]))[0]));
+        return print(await store.search({ query, mode, subject: values.subject, namespace: values.namespace }, e && (await e.embed([query]))[0]));
       } finally {
         await e?.dispose();
       }

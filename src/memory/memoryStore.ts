@@ -322,7 +322,7 @@ export class MemoryStore {
    * Semantic (cosine over int8 embeddings), keyword (FTS5 bm25) or hybrid (reciprocal rank fusion of both)
    * search, filtered by namespace, subject and metadata. `queryEmbedding` is needed for semantic and hybrid.
    */
-  search(input: SearchMemory, queryEmbedding?: Float32Array): SearchHit[] {
+  async search(input: SearchMemory, queryEmbedding?: Float32Array): Promise<SearchHit[]> {
     const f = SearchMemory.parse(input);
     const depth = f.k * 4; // filters applied after ranking may drop some
     const ranked = new Map<number, number>();
@@ -338,11 +338,11 @@ export class MemoryStore {
     };
     let scores: Map<number, number>;
     if (f.mode === "hybrid") {
-      add(semantic().map((h) => h.key));
+      add((await semantic()).map((h) => h.key));
       add(keyword().map((h) => h.key));
       scores = ranked;
     } else {
-      scores = new Map((f.mode === "semantic" ? semantic() : keyword()).map((h) => [h.key, h.score]));
+      scores = new Map((f.mode === "semantic" ? await semantic() : keyword()).map((h) => [h.key, h.score]));
     }
     const hits: SearchHit[] = [];
     for (const [key, score] of [...scores.entries()].sort((a, b) => b[1] - a[1])) {

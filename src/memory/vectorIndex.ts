@@ -2,6 +2,11 @@
  * Int8 embeddings in one contiguous array for brute-force cosine search (the vectors are unit length, so the
  * dot product is the cosine up to the 127² scale). Removal swaps the last row in, so the array stays dense.
  */
+import { int8Scores } from "./int8Scorer.js";
+
+/** Below this many rows the JavaScript scan beats the cost of a call into onnxruntime. */
+const NATIVE_SCAN_ROWS = 2048;
+
 export class VectorIndex {
   private data: Int8Array;
   private keys: number[] = [];
@@ -62,10 +67,26 @@ export class VectorIndex {
     return s0 + s1;
   }
 
-  /** The k best keys by cosine, optionally among `allowed` keys only. */
-  search(query: Int8Array, k: number, allowed?: ReadonlySet<number>): { key: number; score: number }[] {
+  /**
+   * The k best keys by cosine, optionally among `allowed` keys only. A large unfiltered scan runs on
+   * onnxruntime's int8 GEMV; a narrow filter visits only its own rows here.
+   */
+  async search(query: Int8Array, k: number, allowed?: ReadonlySet<number>): Promise<{ key: number; score: number }[]> {
     const d = this.dimensions;
     const best: { key: number; score: number }[] = [];
+    const keep = (key: number, dot: number) => {
+      if (best.length < k || dot > best[best.length - 1]!.score) {
+        best.push({ key, score: dot });
+        best.sort((a, b) => b.score - a.score);
+        if (best.length > k) best.pop();
+      }
+    };
+    const result = () => best.map((b) => ({ key: b.key, score: b.score / (127 * 127) }));
+    if (!allowed && this.keys.length >= NATIVE_SCAN_ROWS) {
+      const scores = await int8Scores(this.data, this.keys.length, d, query);
+      for (let row = 0; row < this.keys.length; row++) keep(this.keys[row]!, scores[row]!);
+      return result();
+    }
     const q = Int32Array.from(query);
     // a narrow filter visits its own rows; a wide one scans everything and skips the rest
     const rows = allowed && allowed.size < this.keys.length / 4 ? [...allowed].map((k) => this.position.get(k)).filter((r) => r !== undefined) : undefined;
@@ -74,13 +95,8 @@ export class VectorIndex {
       const row = rows ? rows[n]! : n;
       const key = this.keys[row]!;
       if (!rows && allowed && !allowed.has(key)) continue;
-      const dot = this.dot(q, row * d);
-      if (best.length < k || dot > best[best.length - 1]!.score) {
-        best.push({ key, score: dot });
-        best.sort((a, b) => b.score - a.score);
-        if (best.length > k) best.pop();
-      }
+      keep(key, this.dot(q, row * d));
     }
-    return best.map((b) => ({ key: b.key, score: b.score / (127 * 127) }));
+    return result();
   }
 }

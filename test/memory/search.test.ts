@@ -34,19 +34,19 @@ after(async () => {
 
 test("semantic search finds the neighbouring verse first (the relation the embedder was trained on)", async () => {
   const query = "And God saw the light, that it was good.";
-  const hits = store.search({ query, mode: "semantic", k: 3 }, await embed(query));
+  const hits = await store.search({ query, mode: "semantic", k: 3 }, await embed(query));
   assert.equal(hits[0]!.item.id, ids.light, JSON.stringify(hits.map((h) => [h.item.content, h.score])));
   assert.ok(hits[0]!.score > hits[2]!.score);
 });
 
 test("keyword search uses FTS5 ranking; hybrid fuses both; filters by subject and metadata apply", async () => {
-  assert.deepEqual(store.search({ query: "shepherd", mode: "keyword" }).map((h) => h.item.id), [ids.shepherd]);
+  assert.deepEqual((await store.search({ query: "shepherd", mode: "keyword" })).map((h) => h.item.id), [ids.shepherd]);
   const query = "the waters of the deep";
-  const hybrid = store.search({ query, mode: "hybrid", k: 5 }, await embed(query));
+  const hybrid = await store.search({ query, mode: "hybrid", k: 5 }, await embed(query));
   assert.equal(hybrid[0]!.item.id, ids.waters);
-  const onlyFrank = store.search({ query, mode: "hybrid", subject: "frank", k: 5 }, await embed(query));
+  const onlyFrank = await store.search({ query, mode: "hybrid", subject: "frank", k: 5 }, await embed(query));
   assert.ok(onlyFrank.length > 0 && onlyFrank.every((h) => h.item.subject === "frank"));
-  const genealogy = store.search({ query: "sons", mode: "hybrid", metadata: { kind: "genealogy" } }, await embed("sons"));
+  const genealogy = await store.search({ query: "sons", mode: "hybrid", metadata: { kind: "genealogy" } }, await embed("sons"));
   assert.deepEqual(genealogy.map((h) => h.item.id), [ids.judah]);
 });
 
@@ -54,6 +54,6 @@ test("a forgotten item is found by no kind of search", async () => {
   store.forget(ids.shepherd!);
   const query = "The LORD is my shepherd";
   for (const mode of ["semantic", "keyword", "hybrid"] as const) {
-    assert.ok(!store.search({ query, mode, k: 5 }, await embed(query)).some((h) => h.item.id === ids.shepherd), mode);
+    assert.ok(!(await store.search({ query, mode, k: 5 }, await embed(query))).some((h) => h.item.id === ids.shepherd), mode);
   }
 });
