@@ -23,6 +23,7 @@ const Flags = z.object({
   sizes: z.string().default("10000,100000").transform((s) => s.split(",").map(Number)),
   ops: z.coerce.number().int().min(10).default(300),
   pool: z.coerce.number().int().min(10).default(2000),
+  durability: z.enum(["full", "normal"]).default("full"),
   json: z.string().default(resultsPath("memory", "json")),
 });
 const progress = (m: string) => process.stderr.write(`bench memory: ${m}\n`);
@@ -68,7 +69,7 @@ export async function runMemoryBench(argv: string[]): Promise<void> {
     const path = join(ROOT, ".cache", `bench-memory-${size}.db`);
     await rm(path, { force: true });
     await rm(`${path}-wal`, { force: true });
-    const db = openDatabase(path, MEMORY_MIGRATIONS);
+    const db = openDatabase(path, MEMORY_MIGRATIONS, flags.durability);
     const store = new MemoryStore(db);
     progress(`seeding ${size.toLocaleString()} items`);
     const ids: string[] = [];
@@ -101,7 +102,7 @@ export async function runMemoryBench(argv: string[]): Promise<void> {
   }
   await writeJson(flags.json, { ...reportHeader("memory"), settings: { ...flags, json: undefined }, rows });
   const ms = (s: Summary) => `${fixed(s.p50, 2)} / ${fixed(s.p99, 2)}`;
-  console.log("\nmemory store, ms p50 / p99 (forget includes checking its receipt)\n");
+  console.log(`\nmemory store (durability ${flags.durability}), ms p50 / p99 (forget includes checking its receipt)\n`);
   console.log(
     formatTable(
       [

@@ -132,7 +132,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   });
   const metrics = new ServerMetrics(() => [...lanes.byDevice.values()]);
   let grammars: GrammarCache | undefined;
-  const memoryDb = openDatabase(join(config.dataDir, "memory.db"), MEMORY_MIGRATIONS);
+  const memoryDb = openDatabase(join(config.dataDir, "memory.db"), MEMORY_MIGRATIONS, config.memory.durability);
   const memoryStore = new MemoryStore(memoryDb, { maxVersions: config.memory.maxVersions });
   const memory = new MemoryService(memoryStore, models, embeddingEntry?.id);
   const deps = { models, metrics, memory, grammars: () => grammars!, limits: config.limits };

@@ -42,7 +42,7 @@ export async function memoryCommand(argv: string[]): Promise<void> {
   const [command, ...args] = positionals;
   if (values.help || !command) return void console.log(USAGE);
   const config = await loadConfig({ flags: { config: values.config, dataDir: values["data-dir"] } });
-  const store = new MemoryStore(openDatabase(join(config.dataDir, "memory.db"), MEMORY_MIGRATIONS), { maxVersions: config.memory.maxVersions });
+  const store = new MemoryStore(openDatabase(join(config.dataDir, "memory.db"), MEMORY_MIGRATIONS, config.memory.durability), { maxVersions: config.memory.maxVersions });
   const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
   const one = () => {
     if (args.length !== 1) throw new UsageError(USAGE.split("\n")[0]!);

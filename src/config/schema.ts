@@ -80,6 +80,8 @@ export const Config = z
         maxVersions: z.coerce.number().int().min(1).max(10_000).default(100),
         /** How often expired memories are swept (forgotten). */
         sweepInterval: Duration.default("60s"),
+        /** "full": every write survives a power cut; "normal": a crash loses nothing, a power cut the last writes. */
+        durability: z.enum(["full", "normal"]).default("full"),
       })
       .strict()
       .prefault({}),
