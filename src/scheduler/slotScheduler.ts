@@ -77,27 +77,39 @@ export class SlotScheduler {
       throw new QueueFullError(`The deadline of ${deadlineMs} ms cannot be met: this request would start in about ${wait} ms`, wait, "deadline_unreachable");
     }
     signal?.throwIfAborted();
+    // Only a waiting request leaves the queue when its signal aborts. Given the request's own signal, p-queue would
+    // also free a running task's slot at once, before the task has handed back what it holds (its sequence); a
+    // running task ends through that signal itself, and frees the slot when it returns.
+    const waiting = new AbortController();
+    let started = false;
+    const leave = () => {
+      if (!started) waiting.abort(signal!.reason);
+    };
+    signal?.addEventListener("abort", leave, { once: true });
     const inSlot = () =>
       this.queue.add(
         async () => {
-          const started = this.now();
+          started = true;
+          const begun = this.now();
           try {
             return await task();
           } finally {
-            const took = this.now() - started;
+            const took = this.now() - begun;
             this.meanServiceMs = this.meanServiceMs === 0 ? took : 0.8 * this.meanServiceMs + 0.2 * took;
           }
         },
-        { signal, priority: PRIORITIES[priority] },
+        { signal: waiting.signal, priority: PRIORITIES[priority] },
       ) as Promise<T>;
     const gated = priority !== "interactive" && (this.options.reservedForInteractive ?? 0) > 0;
-    const admitted = gated ? (this.gate.add(inSlot, { signal, priority: PRIORITIES[priority] }) as Promise<T>) : inSlot();
+    const admitted = gated ? (this.gate.add(inSlot, { signal: waiting.signal, priority: PRIORITIES[priority] }) as Promise<T>) : inSlot();
     try {
       return await admitted;
     } catch (error) {
-      // p-queue rejects a waiting request with its own AbortError; the signal's reason says why it left
+      // p-queue rejects a request that left while waiting with its own AbortError; the signal's reason says why
       if (signal?.aborted) throw signal.reason;
       throw error;
+    } finally {
+      signal?.removeEventListener("abort", leave);
     }
   }
 }

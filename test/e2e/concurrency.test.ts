@@ -21,6 +21,7 @@ before(async () => {
 });
 after(async () => {
   await daemon.stop();
+  if (process.env.EDGED_TEST_LOG) console.error(daemon.output());
 });
 
 async function config(values: object): Promise<string> {

@@ -88,3 +88,17 @@ test("reserved slots: background and batch work never takes the last slot, inter
   g.open();
   await Promise.all(batch);
 });
+
+test("a running request whose signal aborts keeps its slot until it returns", async () => {
+  const s = new SlotScheduler({ slots: 1, maxWaiting: 5 });
+  const controller = new AbortController();
+  const g = gate();
+  const running = s.run(() => g.opened, { signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 5));
+  controller.abort(new Error("client gone"));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(s.busy, 1, "the slot stays taken while the task still holds what it uses");
+  g.open();
+  await running;
+  assert.equal(s.busy, 0);
+});

@@ -40,14 +40,22 @@ export class SequencePool {
     const sequence = this.free.splice(best, 1)[0];
     if (!sequence) throw new Error("no free sequence: more requests than slots");
     const keep = this.reuse ? Math.min(bestLength, prompt.length - 1) : 0;
-    if (sequence.nextTokenIndex > keep) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+    try {
+      if (sequence.nextTokenIndex > keep) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+    } catch (error) {
+      this.free.push(sequence);
+      throw error;
+    }
     return {
       sequence,
       rest: prompt.slice(keep),
       reused: keep,
       release: async (clean) => {
-        if (!clean) await sequence.clearHistory();
-        this.free.push(sequence);
+        try {
+          if (!clean) await sequence.clearHistory();
+        } finally {
+          this.free.push(sequence); // a sequence is never lost to the pool
+        }
       },
     };
   }
