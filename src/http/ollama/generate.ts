@@ -17,7 +17,14 @@ const keepAlive = (body: { keep_alive?: Duration }) => (body.keep_alive === unde
 
 /** Ollama's defaults for what the request leaves out. */
 function samplingOf(o: Options): Sampling {
-  return { temperature: o.temperature ?? 0.8, topP: o.top_p ?? 0.9, topK: o.top_k ?? 40, seed: o.seed, presencePenalty: o.presence_penalty, frequencyPenalty: o.frequency_penalty };
+  return {
+    temperature: o.temperature ?? 0.8,
+    topP: o.top_p ?? 0.9,
+    topK: o.top_k ?? 40,
+    seed: o.seed,
+    presencePenalty: o.presence_penalty,
+    frequencyPenalty: o.frequency_penalty,
+  };
 }
 
 function grammarOf(format: ChatRequest["format"], grammars: GrammarCache): Promise<LlamaGrammar> | undefined {
@@ -56,24 +63,24 @@ export function ollamaGenerateRoutes(deps: GenerationDeps): Route[] {
     const predict = body.options.num_predict;
     const grammar = await grammarOf(body.format, deps.grammars());
     await deps.models.useChat(body.model, keepAlive(body), async (backend) => {
-    const prompt = render(backend.model);
-    backend.model.assertFits(prompt, kind === "chat" ? "messages" : "prompt");
-    await runGeneration(
-      ctx,
-      backend,
-      deps.metrics,
-      {
-        prompt,
-        maxTokens: predict === undefined || predict < 0 ? Infinity : predict,
-        sampling: samplingOf(body.options),
-        stop: body.options.stop ?? [],
-        grammar,
-        stream: body.stream ? new NdjsonStream(ctx.res) : undefined,
-        deadlineMs: deadlineOf(ctx.req, undefined, deps.limits.defaultDeadlineMs),
-        priority: priorityOf(ctx.req, undefined),
-      },
-      ollamaShape(backend.entry.id, kind),
-    );
+      const prompt = render(backend.model);
+      backend.model.assertFits(prompt, kind === "chat" ? "messages" : "prompt");
+      await runGeneration(
+        ctx,
+        backend,
+        deps.metrics,
+        {
+          prompt,
+          maxTokens: predict === undefined || predict < 0 ? Infinity : predict,
+          sampling: samplingOf(body.options),
+          stop: body.options.stop ?? [],
+          grammar,
+          stream: body.stream ? new NdjsonStream(ctx.res) : undefined,
+          deadlineMs: deadlineOf(ctx.req, undefined, deps.limits.defaultDeadlineMs),
+          priority: priorityOf(ctx.req, undefined),
+        },
+        ollamaShape(backend.entry.id, kind),
+      );
     });
   };
   return [
@@ -95,7 +102,9 @@ export function ollamaGenerateRoutes(deps: GenerationDeps): Route[] {
         const body = GenerateRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
         if (body.prompt === "") return deps.models.useChat(body.model, keepAlive(body), async (b) => loaded(ctx, b.entry.id, "generate"));
         await run(ctx, body, "generate", (m) =>
-          body.raw ? m.tokenizeText(body.prompt) : m.renderChat([...(body.system ? [{ role: "system" as const, content: body.system }] : []), { role: "user", content: body.prompt }]),
+          body.raw
+            ? m.tokenizeText(body.prompt)
+            : m.renderChat([...(body.system ? [{ role: "system" as const, content: body.system }] : []), { role: "user", content: body.prompt }]),
         );
       },
     },

@@ -38,7 +38,9 @@ export function ollamaModelRoutes(deps: OllamaModelDeps): Route[] {
       path: "/api/tags",
       errorShape: "ollama",
       handle: async (ctx) =>
-        sendJson(ctx.res, 200, { models: models.manifest.models.map((m) => ({ name: m.id, model: m.id, modified_at: modified, size: m.bytes, digest: m.sha256, details: details(m) })) }),
+        sendJson(ctx.res, 200, {
+          models: models.manifest.models.map((m) => ({ name: m.id, model: m.id, modified_at: modified, size: m.bytes, digest: m.sha256, details: details(m) })),
+        }),
     },
     {
       method: "GET",
@@ -89,14 +91,14 @@ export function ollamaModelRoutes(deps: OllamaModelDeps): Route[] {
         const started = performance.now();
         const body = EmbedRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
         await models.useEmbedding(body.model, body.keep_alive === undefined ? undefined : durationMs(body.keep_alive), async (backend) => {
-        const vectors = await backend.embedder.embed(body.input);
-        sendJson(ctx.res, 200, {
-          model: backend.entry.id,
-          embeddings: vectors.map((v) => Array.from(v)),
-          total_duration: Math.round((performance.now() - started) * 1e6),
-          load_duration: 0,
-          prompt_eval_count: backend.embedder.tokenCounts(body.input).reduce((a, b) => a + b, 0),
-        });
+          const vectors = await backend.embedder.embed(body.input);
+          sendJson(ctx.res, 200, {
+            model: backend.entry.id,
+            embeddings: vectors.map((v) => Array.from(v)),
+            total_duration: Math.round((performance.now() - started) * 1e6),
+            load_duration: 0,
+            prompt_eval_count: backend.embedder.tokenCounts(body.input).reduce((a, b) => a + b, 0),
+          });
         });
       },
     },

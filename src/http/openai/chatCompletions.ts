@@ -59,26 +59,30 @@ export function chatCompletionsRoute(deps: GenerationDeps): Route {
       const body = ChatCompletionRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
       const deadlineMs = deadlineOf(ctx.req, body.deadline_ms, deps.limits.defaultDeadlineMs);
       const grammar = await grammarFor(body.response_format, deps.grammars());
-      const messages = await withMemories(body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: m.content })), body.memory, deps);
+      const messages = await withMemories(
+        body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: m.content })),
+        body.memory,
+        deps,
+      );
       await deps.models.useChat(body.model, undefined, async (backend) => {
         const prompt = backend.model.renderChat(messages);
         backend.model.assertFits(prompt, "messages");
         await runGeneration(
-        ctx,
-        backend,
-        deps.metrics,
-        {
-          prompt,
-          maxTokens: body.max_completion_tokens ?? body.max_tokens ?? deps.limits.defaultMaxTokens,
-          sampling: samplingFrom(body),
-          stop: body.stop,
-          grammar,
-          stream: body.stream ? new SseStream(ctx.res) : undefined,
-          deadlineMs,
-          priority: priorityOf(ctx.req, body.priority),
-        },
-        chatShape(newId("chatcmpl"), backend.entry.id, body.stream_options?.include_usage ?? false),
-      );
+          ctx,
+          backend,
+          deps.metrics,
+          {
+            prompt,
+            maxTokens: body.max_completion_tokens ?? body.max_tokens ?? deps.limits.defaultMaxTokens,
+            sampling: samplingFrom(body),
+            stop: body.stop,
+            grammar,
+            stream: body.stream ? new SseStream(ctx.res) : undefined,
+            deadlineMs,
+            priority: priorityOf(ctx.req, body.priority),
+          },
+          chatShape(newId("chatcmpl"), backend.entry.id, body.stream_options?.include_usage ?? false),
+        );
       });
     },
   };

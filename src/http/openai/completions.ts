@@ -35,20 +35,20 @@ export function completionsRoute(deps: GenerationDeps): Route {
         const prompt = backend.model.tokenizeText(body.prompt);
         backend.model.assertFits(prompt, "prompt");
         await runGeneration(
-        ctx,
-        backend,
-        deps.metrics,
-        {
-          prompt,
-          maxTokens: body.max_tokens ?? DEFAULT_MAX_TOKENS,
-          sampling: samplingFrom(body),
-          stop: body.stop,
-          stream: body.stream ? new SseStream(ctx.res) : undefined,
-          deadlineMs,
-          priority: priorityOf(ctx.req, body.priority),
-        },
-        textShape(newId("cmpl"), backend.entry.id, body.stream_options?.include_usage ?? false),
-      );
+          ctx,
+          backend,
+          deps.metrics,
+          {
+            prompt,
+            maxTokens: body.max_tokens ?? DEFAULT_MAX_TOKENS,
+            sampling: samplingFrom(body),
+            stop: body.stop,
+            stream: body.stream ? new SseStream(ctx.res) : undefined,
+            deadlineMs,
+            priority: priorityOf(ctx.req, body.priority),
+          },
+          textShape(newId("cmpl"), backend.entry.id, body.stream_options?.include_usage ?? false),
+        );
       });
     },
   };
