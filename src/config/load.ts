@@ -18,7 +18,8 @@ const ENV_KEYS: Record<string, string> = {
   EDGED_SLOTS: "llama.slots",
   EDGED_API_KEYS: "security.apiKeys",
 };
-const LIST_KEYS = new Set(["security.apiKeys", "security.allowedHosts", "security.allowedOrigins"]);
+/** Environment values that are comma-separated lists. */
+const LIST_KEYS = new Set(["security.apiKeys"]);
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split(".");

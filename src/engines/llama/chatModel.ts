@@ -77,11 +77,9 @@ export class LlamaChatModel {
   private readonly sequences: SequencePool;
 
   private constructor(
-    readonly llama: Llama,
     readonly model: LlamaModel,
-    readonly context: LlamaContext,
+    private readonly context: LlamaContext,
     private readonly chatWrapper: ChatWrapper,
-    readonly threads: number,
     prefixReuse: boolean,
   ) {
     this.sequences = new SequencePool(context, prefixReuse);
@@ -98,7 +96,7 @@ export class LlamaChatModel {
       });
       const chatWrapper = resolveChatWrapper(model);
       if (!chatWrapper) throw new Error(`no chat template for ${path}`);
-      return new LlamaChatModel(llama, model, context, chatWrapper, options.threads, options.prefixReuse);
+      return new LlamaChatModel(model, context, chatWrapper, options.prefixReuse);
     } catch (error) {
       await model.dispose();
       throw error;

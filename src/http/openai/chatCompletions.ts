@@ -9,7 +9,7 @@ import type { Route } from "../routes.js";
 import { SseStream } from "../eventStream.js";
 import { newId, runGeneration, samplingFrom, type GenerationDeps, type ResponseShape } from "../generation.js";
 import { ChatCompletionRequest, type ResponseFormat } from "./schemas.js";
-import { usageOf } from "./usage.js";
+import { closingChunks, usageOf } from "./usage.js";
 
 async function grammarFor(format: ResponseFormat | undefined, grammars: GrammarCache): Promise<LlamaGrammar | undefined> {
   if (!format || format.type === "text") return undefined;
@@ -35,10 +35,7 @@ function chatShape(id: string, model: string, includeUsage: boolean): ResponseSh
   return {
     openingChunk: () => ({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] }),
     chunk: (text) => ({ ...base, choices: [{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }] }),
-    finalChunks: (result) => [
-      { ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: result.finishReason }] },
-      ...(includeUsage ? [{ ...base, choices: [], usage: usageOf(result) }] : []),
-    ],
+    finalChunks: (result) => closingChunks(base, { index: 0, delta: {}, logprobs: null, finish_reason: result.finishReason }, result, includeUsage),
     response: (result) => ({
       id,
       object: "chat.completion",

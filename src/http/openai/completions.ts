@@ -6,7 +6,7 @@ import type { Route } from "../routes.js";
 import { SseStream } from "../eventStream.js";
 import { newId, runGeneration, samplingFrom, type GenerationDeps, type ResponseShape } from "../generation.js";
 import { CompletionRequest } from "./schemas.js";
-import { usageOf } from "./usage.js";
+import { closingChunks, usageOf } from "./usage.js";
 
 /** OpenAI's default for this endpoint. */
 const DEFAULT_MAX_TOKENS = 16;
@@ -16,10 +16,7 @@ function textShape(id: string, model: string, includeUsage: boolean): ResponseSh
   const base = { id, object: "text_completion", created, model, system_fingerprint: "edged" };
   return {
     chunk: (text) => ({ ...base, choices: [{ index: 0, text, logprobs: null, finish_reason: null }] }),
-    finalChunks: (result) => [
-      { ...base, choices: [{ index: 0, text: "", logprobs: null, finish_reason: result.finishReason }] },
-      ...(includeUsage ? [{ ...base, choices: [], usage: usageOf(result) }] : []),
-    ],
+    finalChunks: (result) => closingChunks(base, { index: 0, text: "", logprobs: null, finish_reason: result.finishReason }, result, includeUsage),
     response: (result) => ({ ...base, choices: [{ index: 0, text: result.text, logprobs: null, finish_reason: result.finishReason }], usage: usageOf(result) }),
   };
 }
