@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { BackgroundCheckpointer } from "../src/db/checkpointer.js";
 import { openDatabase } from "../src/db/open.js";
 import { OnnxEmbedder } from "../src/engines/onnx/onnxEmbedder.js";
 import { MemoryStore } from "../src/memory/memoryStore.js";
@@ -82,6 +83,7 @@ export async function runMemoryBench(argv: string[]): Promise<void> {
       })();
     }
     db.pragma("wal_checkpoint(TRUNCATE)");
+    const checkpointer = new BackgroundCheckpointer(db); // as the daemon runs it
     progress(`timing at ${size.toLocaleString()} items`);
     const write = await timed(flags.ops, (i) => store.create({ subject: "bench", content: `a new note ${i} about the harvest` }));
     const targets = ids.slice(0, flags.ops);
@@ -94,6 +96,7 @@ export async function runMemoryBench(argv: string[]): Promise<void> {
     const search = (mode: "semantic" | "keyword" | "hybrid") => timed(flags.ops, (i) => store.search({ query: queries[i % queries.length]!, mode, k: 10 }, queryVectors[i % queries.length]));
     const searches = { semantic: await search("semantic"), keyword: await search("keyword"), hybrid: await search("hybrid") };
     const filtered = await timed(flags.ops, (i) => store.search({ query: queries[i % queries.length]!, mode: "semantic", subject: `user${i % 1000}`, k: 10 }, queryVectors[i % queries.length]));
+    await checkpointer.stop();
     db.pragma("wal_checkpoint(TRUNCATE)");
     const bytes = (await stat(path)).size;
     db.close();

@@ -75,6 +75,12 @@ interface VersionRow {
   content_hash: Buffer;
 }
 
+/** A version row with the current version's content and metadata, which only its item holds. */
+const VERSION_COLUMNS = `v.item_id, v.version, v.op, v.actor, v.reason, v.at,
+  IIF(v.version = i.version AND i.forgotten_at IS NULL, i.content, v.content) AS content,
+  IIF(v.version = i.version AND i.forgotten_at IS NULL, i.metadata, v.metadata) AS metadata,
+  v.expires_at, v.content_hash FROM versions v JOIN items i ON i.id = v.item_id`;
+
 export const hashContent = (salt: Buffer, content: string) => createHash("sha256").update(salt).update(content, "utf8").digest("hex");
 
 /** Embeddings are stored as int8 (a unit vector times 127): 4x smaller than float32, cosine within ~1e-2. */
@@ -135,8 +141,9 @@ export class MemoryStore {
         "INSERT INTO versions (item_id, version, op, actor, reason, at, content, metadata, expires_at, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       pruneVersions: db.prepare("DELETE FROM versions WHERE item_id = ? AND version <= ?"),
-      versions: db.prepare<[string], VersionRow>("SELECT * FROM versions WHERE item_id = ? ORDER BY version"),
-      version: db.prepare<[string, number], VersionRow>("SELECT * FROM versions WHERE item_id = ? AND version = ?"),
+      versions: db.prepare<[string], VersionRow>(`SELECT ${VERSION_COLUMNS} WHERE v.item_id = ? ORDER BY v.version`),
+      version: db.prepare<[string, number], VersionRow>(`SELECT ${VERSION_COLUMNS} WHERE v.item_id = ? AND v.version = ?`),
+      supersede: db.prepare("UPDATE versions SET content = ?, metadata = ? WHERE item_id = ? AND version = ?"),
       ftsInsert: db.prepare("INSERT INTO items_fts (rowid, content) VALUES (?, ?)"),
       ftsDelete: db.prepare("INSERT INTO items_fts (items_fts, rowid, content) VALUES ('delete', ?, ?)"),
       forgetItem: db.prepare("UPDATE items SET content = NULL, metadata = '{}', embedding = NULL, version = ?, updated_at = ?, forgotten_at = ? WHERE id = ?"),
@@ -175,7 +182,7 @@ export class MemoryStore {
         const vector = embedding ? quantizeEmbedding(embedding) : null;
         const { lastInsertRowid } = this.q.insertItem.run(id, m.namespace, m.subject, m.content, metadata, vector, salt, Buffer.from(hash, "hex"), at, at, expiresAt);
         if (vector) this.vectors.set(Number(lastInsertRowid), asInt8(vector));
-        this.q.insertVersion.run(id, 1, "create", m.actor, m.reason, at, m.content, metadata, expiresAt, Buffer.from(hash, "hex"));
+        this.q.insertVersion.run(id, 1, "create", m.actor, m.reason, at, null, null, expiresAt, Buffer.from(hash, "hex"));
         this.q.ftsInsert.run(lastInsertRowid, m.content);
         this.audit.append({ at, actor: m.actor, op: "create", itemId: id, version: 1, contentHash: hash });
       })
@@ -213,8 +220,9 @@ export class MemoryStore {
         const at = this.now();
         const version = row.version + 1;
         const hash = hashContent(row.salt, n.content);
+        this.q.supersede.run(row.content, row.metadata, id, row.version);
         this.q.updateItem.run(n.content, n.metadata, n.embedding, Buffer.from(hash, "hex"), version, at, n.expiresAt, id);
-        this.q.insertVersion.run(id, version, op, actor, reason, at, n.content, n.metadata, n.expiresAt, Buffer.from(hash, "hex"));
+        this.q.insertVersion.run(id, version, op, actor, reason, at, null, null, n.expiresAt, Buffer.from(hash, "hex"));
         this.q.pruneVersions.run(id, version - this.maxVersions);
         if (n.content !== row.content) {
           this.q.ftsDelete.run(row.key, row.content);
@@ -288,7 +296,7 @@ export class MemoryStore {
     const audited = new Map<string, string>();
     for (const e of this.audit.entries()) audited.set(`${e.itemId}#${e.version}`, e.contentHash);
     const mismatches: { itemId: string; version: number }[] = [];
-    const rows = this.db.prepare<[], VersionRow & { salt: Buffer }>("SELECT v.*, i.salt FROM versions v JOIN items i ON i.id = v.item_id").iterate();
+    const rows = this.db.prepare<[], VersionRow & { salt: Buffer }>(`SELECT i.salt, ${VERSION_COLUMNS}`).iterate();
     for (const v of rows) {
       const stored = v.content_hash.toString("hex");
       const hashOk = v.content === null || hashContent(v.salt, v.content) === stored;

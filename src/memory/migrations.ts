@@ -52,4 +52,30 @@ export const MEMORY_MIGRATIONS = [
     hash BLOB NOT NULL
   );
   `,
+  `
+  -- One copy of the text: the current version's content and metadata are read from its item (a version row
+  -- gets them when it is superseded); the versions table is keyed by (item, version) without a second index.
+  CREATE TABLE versions_by_item (
+    item_id TEXT NOT NULL REFERENCES items (id),
+    version INTEGER NOT NULL,
+    op TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    content TEXT,                 -- NULL while current (see items) and once forgotten
+    metadata TEXT,
+    expires_at INTEGER,
+    content_hash BLOB NOT NULL,
+    PRIMARY KEY (item_id, version)
+  ) WITHOUT ROWID;
+  INSERT INTO versions_by_item
+    SELECT v.item_id, v.version, v.op, v.actor, v.reason, v.at,
+           IIF(v.version = i.version, NULL, v.content), IIF(v.version = i.version, NULL, v.metadata), v.expires_at, v.content_hash
+    FROM versions v JOIN items i ON i.id = v.item_id;
+  DROP TABLE versions;
+  ALTER TABLE versions_by_item RENAME TO versions;
+
+  -- an entry's previous hash is the previous row's hash: not stored twice
+  ALTER TABLE audit DROP COLUMN prev_hash;
+  `,
 ];

@@ -25,7 +25,7 @@ test("edged memory verify names the first broken link", async () => {
   raw.close();
   await assert.rejects(run(process.execPath, [CLI, "memory", "verify", "--data-dir", dataDir]), (e: { code: number; stderr: string }) => {
     assert.equal(e.code, 1);
-    assert.match(e.stderr, /edged memory: audit chain broken at entry 3: its contents do not match its hash/);
+    assert.match(e.stderr, /edged memory: audit chain broken at entry 3: its contents or its link to the previous entry do not match its hash/);
     return true;
   });
   const list = await run(process.execPath, [CLI, "memory", "list", "--data-dir", dataDir, "--subject", "ivy"]);

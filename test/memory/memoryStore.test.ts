@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
 import { openDatabase } from "../../src/db/open.js";
-import { MemoryNotFoundError, MemoryStore } from "../../src/memory/memoryStore.js";
+import { GENESIS, entryHash } from "../../src/memory/auditChain.js";
+import { MemoryNotFoundError, MemoryStore, hashContent } from "../../src/memory/memoryStore.js";
 import { MEMORY_MIGRATIONS } from "../../src/memory/migrations.js";
 import { ROOT, scratchDir } from "../helpers/paths.js";
 
@@ -128,4 +129,30 @@ test("kill -9 during a stream of writes: the chain verifies and no acknowledged 
   const store = new MemoryStore(openDatabase(path, MEMORY_MIGRATIONS));
   for (const id of acknowledged) assert.match(store.get(id).content, /^crash note/);
   assert.ok(store.verify().ok);
+});
+
+test("a database of the first schema upgrades in place: versions, contents and the audit chain carry over", () => {
+  const path = join(dir, "memory-v1.db");
+  const v1 = openDatabase(path, MEMORY_MIGRATIONS.slice(0, 1));
+  const salt = Buffer.alloc(16, 7);
+  const contents = ["likes tea", "likes coffee"];
+  const hashes = contents.map((c) => hashContent(salt, c));
+  v1.prepare("INSERT INTO items (id, namespace, subject, content, metadata, salt, content_hash, version, created_at, updated_at) VALUES ('mem_a', 'default', 'alice', ?, '{}', ?, ?, 2, 1, 2)").run(contents[1], salt, Buffer.from(hashes[1]!, "hex"));
+  v1.prepare("INSERT INTO items_fts (rowid, content) VALUES (1, ?)").run(contents[1]);
+  let prevHash = GENESIS;
+  contents.forEach((content, i) => {
+    v1.prepare("INSERT INTO versions (item_id, version, op, actor, reason, at, content, metadata, content_hash) VALUES ('mem_a', ?, ?, 'app', '', ?, ?, '{}', ?)").run(i + 1, i ? "update" : "create", i + 1, content, Buffer.from(hashes[i]!, "hex"));
+    const entry = { seq: i + 1, at: i + 1, actor: "app", op: i ? "update" : "create", itemId: "mem_a", version: i + 1, contentHash: hashes[i]!, prevHash };
+    const hash = entryHash(entry);
+    v1.prepare("INSERT INTO audit VALUES (?, ?, 'app', ?, 'mem_a', ?, ?, ?, ?)").run(entry.seq, entry.at, entry.op, entry.version, Buffer.from(entry.contentHash, "hex"), Buffer.from(prevHash, "hex"), Buffer.from(hash, "hex"));
+    prevHash = hash;
+  });
+  v1.close();
+  const store = new MemoryStore(openDatabase(path, MEMORY_MIGRATIONS));
+  assert.deepEqual(store.history("mem_a").map((v) => v.content), contents);
+  assert.equal(store.verify().ok, true);
+  assert.equal(store.verify().head?.hash, prevHash);
+  assert.equal(store.db.prepare("SELECT content FROM versions WHERE version = 2").pluck().get(), null, "the current text is kept once, in its item");
+  assert.equal(store.rollback("mem_a", 1).content, "likes tea");
+  assert.equal(store.verify().ok, true);
 });
