@@ -1,0 +1,121 @@
+/**
+ * Any OpenAI-compatible chat API: POST {baseUrl}/chat/completions with a Bearer key, answered as one JSON completion
+ * or as server-sent `data:` chunks (text deltas, a chunk with the finish_reason, a usage chunk, then `[DONE]`).
+ */
+import { z } from "zod";
+import { onStreamEnd } from "./streamEnd.js";
+import type { Transport } from "./transport.js";
+import type { CallOptions, CloudChatRequest, CloudChatResult, CloudEvent, CloudProvider, CloudUsage, FinishReason } from "./types.js";
+
+const Usage = z.object({ prompt_tokens: z.number(), completion_tokens: z.number() });
+const ChatCompletion = z.object({
+  id: z.string(),
+  model: z.string(),
+  choices: z.array(z.object({ message: z.object({ content: z.string().nullish() }), finish_reason: z.string().nullish() })).min(1),
+  usage: Usage,
+});
+const ChunkOrError = z.union([
+  z.object({ error: z.object({ message: z.string() }) }),
+  z.object({
+    id: z.string(),
+    model: z.string(),
+    choices: z.array(z.object({ delta: z.object({ content: z.string().nullish() }).nullish(), finish_reason: z.string().nullish() })),
+    usage: Usage.nullish(),
+  }),
+]);
+
+const FINISH: Partial<Record<string, FinishReason>> = { stop: "stop", length: "length", content_filter: "content_filter" };
+/** Text-only callers: the remaining reasons (tool_calls, function_call) still mean the model stopped by itself. */
+const finishReason = (reason: string): FinishReason => FINISH[reason] ?? "stop";
+const usage = (u: z.infer<typeof Usage>): CloudUsage => ({ promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens });
+
+export interface OpenAIProviderOptions {
+  id: string;
+  baseUrl: string;
+  model: string;
+  apiKey?: string;
+  transport: Transport;
+}
+
+export class OpenAIProvider implements CloudProvider {
+  readonly kind = "openai";
+  readonly id: string;
+  readonly model: string;
+  private readonly transport: Transport;
+
+  constructor(private readonly options: OpenAIProviderOptions) {
+    this.id = options.id;
+    this.model = options.model;
+    this.transport = options.transport;
+  }
+
+  async chat(req: CloudChatRequest, opts: CallOptions = {}): Promise<CloudChatResult> {
+    const res = await this.transport.send(this.exchange(req, false), opts);
+    const completion = await this.transport.json(res, ChatCompletion, opts.signal);
+    const choice = completion.choices[0]!;
+    return {
+      id: completion.id,
+      model: completion.model,
+      text: choice.message.content ?? "",
+      finishReason: finishReason(choice.finish_reason ?? "stop"),
+      usage: usage(completion.usage),
+    };
+  }
+
+  async stream(req: CloudChatRequest, opts: CallOptions = {}): Promise<AsyncIterable<CloudEvent>> {
+    const res = await this.transport.send(this.exchange(req, true), opts);
+    const events = this.translate(this.transport.events(res, opts.signal));
+    return onStreamEnd(events, (end) => {
+      if (end.kind === "abandoned") this.transport.discard(res);
+    });
+  }
+
+  async probe(signal?: AbortSignal): Promise<void> {
+    const res = await this.transport.send({ url: `${this.options.baseUrl}/models`, method: "GET", headers: this.headers() }, { signal });
+    await res.body.dump();
+  }
+
+  private headers(): Record<string, string> {
+    return this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {};
+  }
+
+  private exchange(req: CloudChatRequest, stream: boolean) {
+    const { model = this.model, messages, max_tokens, temperature, top_p, stop, seed } = req;
+    return {
+      url: `${this.options.baseUrl}/chat/completions`,
+      method: "POST" as const,
+      headers: { ...this.headers(), accept: stream ? "text/event-stream" : "application/json" },
+      body: {
+        model,
+        messages,
+        max_tokens,
+        temperature,
+        top_p,
+        ...(stop?.length && { stop }),
+        seed,
+        ...(stream && { stream: true, stream_options: { include_usage: true } }),
+      },
+    };
+  }
+
+  /** Chunks to events; the done event waits for `[DONE]` (or the end), as the usage chunk follows the finish_reason. */
+  private async *translate(frames: AsyncIterable<{ data: string }>): AsyncGenerator<CloudEvent> {
+    let finish: FinishReason | undefined;
+    let totals: CloudUsage | undefined;
+    let id = "";
+    let model = "";
+    for await (const { data } of frames) {
+      if (data === "[DONE]") break;
+      const chunk = this.transport.decode(data, ChunkOrError);
+      if ("error" in chunk) throw this.transport.error("stream_cut", `the provider ended the stream: ${chunk.error.message}`, { beforeFirstByte: false });
+      ({ id, model } = chunk);
+      if (chunk.usage) totals = usage(chunk.usage);
+      for (const choice of chunk.choices) {
+        if (choice.delta?.content) yield { type: "text", text: choice.delta.content };
+        if (choice.finish_reason) finish = finishReason(choice.finish_reason);
+      }
+    }
+    if (finish === undefined) throw this.transport.error("stream_cut", "the stream ended before a finish_reason", { beforeFirstByte: false });
+    yield { type: "done", finishReason: finish, ...(totals && { usage: totals }), model, id };
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The provider-neutral side of cloud chat: the OpenAI chat shape (text only) edged sends to any provider, what comes
+ * back, and each provider's configuration. Provider wire formats live with their providers.
+ */
+import { z } from "zod";
+
+export const CloudMessage = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
+export type CloudMessage = z.infer<typeof CloudMessage>;
+
+export const CloudChatRequest = z.object({
+  /** Overrides the provider's configured model. */
+  model: z.string().min(1).optional(),
+  messages: z.array(CloudMessage).min(1),
+  max_tokens: z.number().int().min(1),
+  temperature: z.number().min(0).max(2).optional(),
+  top_p: z.number().gt(0).max(1).optional(),
+  stop: z.array(z.string().min(1)).optional(),
+  seed: z.number().int().optional(),
+});
+export type CloudChatRequest = z.infer<typeof CloudChatRequest>;
+
+export const FinishReason = z.enum(["stop", "length", "content_filter"]);
+export type FinishReason = z.infer<typeof FinishReason>;
+
+export const CloudUsage = z.object({ promptTokens: z.number().int().min(0), completionTokens: z.number().int().min(0) });
+export type CloudUsage = z.infer<typeof CloudUsage>;
+
+export const CloudChatResult = z.object({ id: z.string(), model: z.string(), text: z.string(), finishReason: FinishReason, usage: CloudUsage });
+export type CloudChatResult = z.infer<typeof CloudChatResult>;
+
+export const CloudEvent = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text"), text: z.string() }),
+  z.object({ type: z.literal("done"), finishReason: FinishReason, usage: CloudUsage.optional(), model: z.string(), id: z.string() }),
+]);
+export type CloudEvent = z.infer<typeof CloudEvent>;
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Sent as `Idempotency-Key`; retries of one call reuse it, so a server that honours it answers each call once. */
+  idempotencyKey?: string;
+}
+
+export interface CloudProvider {
+  readonly id: string;
+  readonly kind: "openai" | "anthropic";
+  /** The configured model, used when a request names none. */
+  readonly model: string;
+  chat(req: CloudChatRequest, opts?: CallOptions): Promise<CloudChatResult>;
+  /**
+   * Resolves once the response's status and headers arrived, so a failure before the first byte rejects (and may be
+   * retried). Iterating yields text events and ends with one `done` event; a failure while iterating throws a
+   * CloudError: "stream_cut" when the connection broke or the stream ended early (never a silent end), "timeout" when
+   * it stalled past the idle timeout, "aborted" when the signal fired. Iterate it or call `return()` on its iterator.
+   */
+  stream(req: CloudChatRequest, opts?: CallOptions): Promise<AsyncIterable<CloudEvent>>;
+  /** A cheap authenticated request (the model list): resolves when the provider answers 2xx. */
+  probe(signal?: AbortSignal): Promise<void>;
+}
+
+const ms = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+export const ProviderConfig = z
+  .object({
+    id: z.string().min(1),
+    kind: z.enum(["openai", "anthropic"]),
+    /** OpenAI-compatible: up to the version, e.g. https://api.openai.com/v1; Anthropic: the host, e.g. https://api.anthropic.com. */
+    baseUrl: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, "")),
+    model: z.string().min(1),
+    apiKey: z.string().min(1).optional(),
+    /** Environment variable holding the key when `apiKey` is absent; OPENAI_API_KEY or ANTHROPIC_API_KEY by kind. */
+    apiKeyEnv: z.string().min(1).optional(),
+    connectTimeoutMs: ms(2000),
+    /** From sending the request to the response's headers. */
+    firstByteTimeoutMs: ms(10_000),
+    /** Between two chunks of the response body. */
+    idleTimeoutMs: ms(30_000),
+    retry: z
+      .object({
+        maxRetries: z.coerce.number().int().min(0).max(10).default(2),
+        baseDelayMs: z.coerce.number().int().min(0).default(200),
+        /** Longest wait before a retry; a Retry-After beyond it is not waited for (the error surfaces). */
+        maxDelayMs: z.coerce.number().int().min(0).default(5000),
+      })
+      .strict()
+      .prefault({}),
+    breaker: z
+      .object({
+        /** Consecutive failures that open the breaker. */
+        failureThreshold: z.coerce.number().int().min(1).default(5),
+        /** How long an open breaker fails calls fast before letting trial calls through. */
+        openMs: ms(30_000),
+        halfOpenMaxCalls: z.coerce.number().int().min(1).default(1),
+      })
+      .strict()
+      .prefault({}),
+    anthropicVersion: z.string().min(1).default("2023-06-01"),
+  })
+  .strict();
+export type ProviderConfig = z.infer<typeof ProviderConfig>;
+export type ProviderConfigInput = z.input<typeof ProviderConfig>;
