@@ -1,0 +1,164 @@
+/**
+ * Replays queued jobs to the cloud while it is reachable: claims due jobs (up to `concurrency` in flight), sends
+ * each and records the outcome under the claim's lease. The caller classifies a failure: "connection" (no answer:
+ * retried, and reported to the connectivity watcher), "retryable" (retried after full-jitter exponential backoff,
+ * or after the error's retryAfterMs) or "permanent" (dead-lettered at once); the store dead-letters a job whose
+ * last allowed attempt failed. Between jobs the worker sleeps until the next one is due or expires, a kick() or
+ * the cloud coming back. One worker per database: start() first requeues what a dead process left running.
+ *
+ * stop() aborts the sends in flight and leaves their jobs running in the database, as a crash would; the next
+ * start() requeues them with the attempt counted (a send that resolves despite the abort still records its result).
+ * Delivery to the cloud is at least once — send should pass the job's idempotencyKey on — and the recorded result
+ * exactly once. SQLite failures are not caught: like any storage fault they end the process, and nothing is lost.
+ */
+import type { ConnectivityWatcher } from "./connectivity.js";
+import type { ClaimedJob } from "./job.js";
+import type { JobStore } from "./jobStore.js";
+import { realTimers, type Timers } from "./timers.js";
+
+export type FailureKind = "connection" | "retryable" | "permanent";
+
+export interface ReplayWorkerOptions {
+  store: JobStore;
+  /** Sends the job's request to the cloud and resolves with the answer (JSON); ends when the signal aborts. */
+  send: (job: ClaimedJob, signal: AbortSignal) => Promise<unknown>;
+  classify: (error: unknown) => FailureKind;
+  connectivity: ConnectivityWatcher;
+  concurrency?: number;
+  backoff?: { baseMs: number; maxMs: number };
+  random?: () => number;
+  timers?: Timers;
+}
+
+/** setTimeout's longest delay; a later wake-up re-arms when it fires. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The delay the cloud asked for (HTTP Retry-After, or edged's own QueueFullError), when the error carries one. */
+function retryAfterMs(error: unknown): number | undefined {
+  const ms = (error as { retryAfterMs?: unknown } | null | undefined)?.retryAfterMs;
+  return typeof ms === "number" && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+export class ReplayWorker {
+  private readonly store: JobStore;
+  private readonly connectivity: ConnectivityWatcher;
+  private readonly concurrency: number;
+  private readonly backoff: { baseMs: number; maxMs: number };
+  private readonly random: () => number;
+  private readonly timers: Timers;
+  private readonly inFlight = new Map<string, { abort: AbortController; settled: Promise<void> }>();
+  private idleWaiters: Array<() => void> = [];
+  private running = false;
+  private timer: unknown;
+
+  constructor(private readonly options: ReplayWorkerOptions) {
+    this.store = options.store;
+    this.connectivity = options.connectivity;
+    this.concurrency = options.concurrency ?? 2;
+    this.backoff = options.backoff ?? { baseMs: 1000, maxMs: 300_000 };
+    this.random = options.random ?? Math.random;
+    this.timers = options.timers ?? realTimers;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.store.recoverInterrupted();
+    this.connectivity.on("change", this.wake);
+    this.pump();
+  }
+
+  /** A job was enqueued: look for due work now rather than at the next timer. */
+  kick(): void {
+    this.pump();
+  }
+
+  /** Resolves once nothing is in flight and nothing is due (or the cloud is unreachable). */
+  drain(): Promise<void> {
+    this.pump();
+    if (!this.running || this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.connectivity.off("change", this.wake);
+    this.disarm();
+    const tasks = [...this.inFlight.values()];
+    for (const task of tasks) task.abort.abort(new Error("the replay worker stopped"));
+    await Promise.all(tasks.map((task) => task.settled));
+    this.settleIdle();
+  }
+
+  private readonly wake = () => this.pump();
+
+  private pump(): void {
+    if (!this.running) return;
+    this.disarm();
+    const expiry = this.store.nextExpiryAt();
+    if (expiry !== null && expiry <= this.store.now()) this.store.expire();
+    const free = this.concurrency - this.inFlight.size;
+    if (this.connectivity.online && free > 0) for (const job of this.store.claimDue(free)) this.launch(job);
+    this.arm();
+    if (this.inFlight.size === 0) this.settleIdle();
+  }
+
+  /** Wakes at the next expiry, and at the next due job while a send could start. */
+  private arm(): void {
+    const times = [this.store.nextExpiryAt()];
+    if (this.connectivity.online && this.inFlight.size < this.concurrency) times.push(this.store.nextDueAt());
+    const at = Math.min(...times.filter((t) => t !== null));
+    if (at === Infinity) return;
+    this.timer = this.timers.setTimeout(this.wake, Math.min(Math.max(at - this.store.now(), 0), MAX_DELAY_MS));
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private launch(job: ClaimedJob): void {
+    const abort = new AbortController();
+    const settled = this.attempt(job, abort.signal).finally(() => {
+      this.inFlight.delete(job.id);
+      this.pump();
+    });
+    this.inFlight.set(job.id, { abort, settled });
+  }
+
+  private async attempt(job: ClaimedJob, signal: AbortSignal): Promise<void> {
+    let result: unknown;
+    try {
+      result = await this.options.send(job, signal);
+    } catch (error) {
+      if (!signal.aborted) this.fail(job, error);
+      return;
+    }
+    this.store.complete(job.id, job.lease, result);
+    this.connectivity.reportSuccess();
+  }
+
+  private fail(job: ClaimedJob, error: unknown): void {
+    const kind = this.options.classify(error);
+    if (kind === "permanent") {
+      this.store.deadLetter(job.id, job.lease, describe(error));
+      return;
+    }
+    this.store.retry(job.id, job.lease, describe(error), this.store.now() + (retryAfterMs(error) ?? this.backoffMs(job.attempts)));
+    if (kind === "connection") this.connectivity.reportFailure();
+  }
+
+  /** Full jitter: uniform in [0, min(max, base * 2^(attempt-1))), so retries after an outage spread out. */
+  private backoffMs(attempt: number): number {
+    return Math.floor(this.random() * Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** (attempt - 1)));
+  }
+
+  private settleIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
