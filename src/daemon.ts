@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { Llama } from "node-llama-cpp";
 import { durationMs } from "./config/duration.js";
 import type { Config } from "./config/schema.js";
+import { BackgroundCheckpointer } from "./db/checkpointer.js";
 import { openDatabase } from "./db/open.js";
 import { LlamaChatModel } from "./engines/llama/chatModel.js";
 import { GrammarCache } from "./engines/llama/grammars.js";
@@ -27,6 +28,7 @@ import { completionsRoute } from "./http/openai/completions.js";
 import { embeddingsRoute } from "./http/openai/embeddings.js";
 import { modelRoutes } from "./http/openai/models.js";
 import { memoryRoutes } from "./http/memory/routes.js";
+import { queueRoutes } from "./http/queue/routes.js";
 import { RouteTable } from "./http/routes.js";
 import { HttpServer } from "./http/server.js";
 import { loadManifest, ManifestError, verifyModelFile, type Device, type ModelEntry } from "./models/manifest.js";
@@ -36,6 +38,7 @@ import { MEMORY_MIGRATIONS } from "./memory/migrations.js";
 import { ModelRegistry, type LoadedBackend, type ModelLoader } from "./models/modelRegistry.js";
 import { placeModel } from "./scheduler/plan.js";
 import type { Placement } from "./scheduler/placement.js";
+import { startRouterSide } from "./routerSetup.js";
 import { SlotScheduler } from "./scheduler/slotScheduler.js";
 import { ServerMetrics } from "./telemetry/serverMetrics.js";
 
@@ -95,7 +98,7 @@ function modelLoader(config: Config, manifest: Awaited<ReturnType<typeof loadMan
           batchSize: config.llama.batchSize,
           prefixReuse: config.llama.prefixReuse,
         });
-        return { backend: { kind: "chat", entry, model, scheduler: lanes.for(placement.device) }, dispose: () => model.dispose() };
+        return { backend: { kind: "chat", entry, model, scheduler: lanes.for(placement.device), device: placement.device }, dispose: () => model.dispose() };
       }
       const embedder = await OnnxEmbedder.load(path, entry, { threads: config.onnx.threads, devices: entry.devices, gpuPresent: inventory.gpus.length > 0 });
       return { backend: { kind: "embedding", entry, embedder }, dispose: () => embedder.dispose() };
@@ -133,21 +136,24 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const metrics = new ServerMetrics(() => [...lanes.byDevice.values()]);
   let grammars: GrammarCache | undefined;
   const memoryDb = openDatabase(join(config.dataDir, "memory.db"), MEMORY_MIGRATIONS, config.memory.durability);
+  const memoryCheckpointer = new BackgroundCheckpointer(memoryDb, { onError: log });
   const memoryStore = new MemoryStore(memoryDb, { maxVersions: config.memory.maxVersions });
   const memory = new MemoryService(memoryStore, models, embeddingEntry?.id);
   const deps = { models, metrics, memory, grammars: () => grammars!, limits: config.limits };
+  const routerSide = startRouterSide(config, { models, registry: metrics.registry, defaultChat: chatEntry.id, embedding: embeddingEntry?.id, log });
   const sweeper = setInterval(() => memoryStore.sweepExpired(), durationMs(config.memory.sweepInterval));
   sweeper.unref();
   const routes = new RouteTable([
     ...adminRoutes(models, metrics),
     hardwareRoute(hardware),
     ...modelRoutes(models),
-    chatCompletionsRoute(deps),
+    chatCompletionsRoute({ ...deps, routing: routerSide.routing }),
     completionsRoute(deps),
     embeddingsRoute(deps),
     ...ollamaGenerateRoutes(deps),
     ...ollamaModelRoutes({ models, startedAt: new Date(), limits: config.limits }),
     ...memoryRoutes(memory, config.limits),
+    ...queueRoutes({ routing: routerSide.routing, jobs: routerSide.jobs, limits: config.limits }),
   ]);
   const guard = new Guard({ host: config.host, port: config.port, ...config.security });
   const http = new HttpServer(routes, guard, {
@@ -178,8 +184,10 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       models.notReadyReason = "shutting down";
       await http.shutdown(config.shutdownGraceMs);
       await ready.catch(() => undefined);
+      await routerSide.stop();
       await models.close();
       clearInterval(sweeper);
+      await memoryCheckpointer.stop();
       memoryDb.close();
     },
   };

@@ -2,6 +2,8 @@
 import { availableParallelism, homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { ProviderConfig } from "../cloud/types.js";
+import { RouterConfig } from "../router/schemas.js";
 import { Duration } from "./duration.js";
 
 /** On a small machine the event loop needs a core of its own, so llama.cpp gets the rest (at least one). */
@@ -85,9 +87,44 @@ export const Config = z
       })
       .strict()
       .prefault({}),
+    cloud: z
+      .object({
+        /** Cloud models the router may escalate to: OpenAI-compatible or Anthropic; none by default. */
+        providers: z.array(ProviderConfig).default([]),
+      })
+      .strict()
+      .prefault({}),
+    router: RouterConfig.prefault({}),
+    offline: z
+      .object({
+        /** How long a queued request may wait for the cloud before it is dropped (with its reason recorded). */
+        ttl: Duration.default("24h"),
+        /** Sends of a queued request before it moves to the dead letters. */
+        maxAttempts: z.coerce.number().int().min(1).max(1000).default(8),
+        /** Backoff between sends of one job: full jitter, doubling from base to max. */
+        retryBaseMs: z.coerce.number().int().min(1).default(1000),
+        retryMaxMs: z.coerce.number().int().min(1).default(300_000),
+        /** How often an unreachable cloud is probed. */
+        probeInterval: Duration.default("5s"),
+        /** Jobs replayed at once. */
+        concurrency: z.coerce.number().int().min(1).max(64).default(2),
+      })
+      .strict()
+      .prefault({}),
     shutdownGraceMs: z.coerce.number().int().min(0).max(60_000).default(1200),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const ids = config.cloud.providers.map((p) => p.id);
+    ids.forEach((id, i) => {
+      if (ids.indexOf(id) !== i) ctx.addIssue({ code: "custom", path: ["cloud", "providers", i, "id"], message: `duplicate provider id "${id}"` });
+    });
+    config.router.routes.forEach((route, i) =>
+      route.cloud.forEach((id, j) => {
+        if (!ids.includes(id)) ctx.addIssue({ code: "custom", path: ["router", "routes", i, "cloud", j], message: `"${id}" is not a provider in cloud.providers` });
+      }),
+    );
+  });
 
 export type Config = z.infer<typeof Config>;
 export type ConfigInput = z.input<typeof Config>;

@@ -2,6 +2,7 @@
 import { ZodError } from "zod";
 import { ContextLengthError, InvalidGrammarError } from "../engines/llama/errors.js";
 import { MemoryNotFoundError } from "../memory/memoryStore.js";
+import { IdempotencyConflictError } from "../offline/jobStore.js";
 import { DeadlineExceededError, QueueFullError } from "../scheduler/errors.js";
 
 export interface OpenAIErrorBody {
@@ -89,6 +90,7 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(429, error.message, "rate_limit_error", error.code, null, { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) });
   }
   if (error instanceof MemoryNotFoundError) return invalid(404, error.message, "memory_not_found");
+  if (error instanceof IdempotencyConflictError) return invalid(409, error.message, "idempotency_conflict", "Idempotency-Key");
   if (error instanceof ShutdownError) return apiErrors.shuttingDown();
   if (error instanceof ClientGoneError) return new ApiError(499, error.message, "invalid_request_error", "client_closed_request");
   if (error instanceof DeadlineExceededError) return new ApiError(504, error.message, "timeout_error", "deadline_exceeded");

@@ -63,3 +63,38 @@ export class NdjsonStream extends BaseStream {
     this.end();
   }
 }
+
+/** A stream held back until `release()`: frames wait in memory, and nothing reaches the client if it never comes. */
+export class HeldStream implements EventStream {
+  private held: (() => void)[] | undefined = [];
+
+  constructor(private readonly inner: EventStream) {}
+
+  get opened(): boolean {
+    return this.held === undefined && this.inner.opened;
+  }
+
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const frame of held) frame();
+  }
+
+  private pass(frame: () => void): void {
+    if (this.held) this.held.push(frame);
+    else frame();
+  }
+
+  open(): void {
+    this.pass(() => this.inner.open());
+  }
+  send(data: unknown): void {
+    this.pass(() => this.inner.send(data));
+  }
+  end(): void {
+    this.pass(() => this.inner.end());
+  }
+  fail(error: ApiError): void {
+    this.pass(() => this.inner.fail(error));
+  }
+}

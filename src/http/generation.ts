@@ -8,6 +8,7 @@ import type { LlamaGrammar, Token } from "node-llama-cpp";
 import type { GenerateResult, Sampling } from "../engines/llama/chatModel.js";
 import type { GrammarCache } from "../engines/llama/grammars.js";
 import type { MemoryService } from "../memory/memoryService.js";
+import type { ConfidenceProbe } from "../router/cascadeProbe.js";
 import type { ChatBackend, ModelRegistry } from "../models/modelRegistry.js";
 import type { Priority } from "../scheduler/slotScheduler.js";
 import type { ServerMetrics } from "../telemetry/serverMetrics.js";
@@ -37,6 +38,8 @@ export interface GenerationParams {
   stream?: EventStream;
   deadlineMs: number | undefined;
   priority: Priority;
+  /** Cascade mode: judges the first tokens and may abort the generation to escalate it. */
+  probe?: ConfidenceProbe;
 }
 
 /** Wall-clock phases of one generation, for APIs that report them (Ollama's durations). */
@@ -68,8 +71,16 @@ const EVALUATION_PRIORITY = { interactive: 5, background: 3, batch: 1 } as const
 
 export const newId = (prefix: string) => `${prefix}-${randomUUID().replace(/-/g, "").slice(0, 24)}`;
 
-export async function runGeneration(ctx: RequestContext, backend: ChatBackend, metrics: ServerMetrics, params: GenerationParams, shape: ResponseShape): Promise<void> {
-  const { signal, clear } = withDeadline(ctx.signal, params.deadlineMs, performance.now() - ctx.started);
+/** Runs one generation and answers it; resolves with what was generated, or undefined when the stream failed. */
+export async function runGeneration(
+  ctx: RequestContext,
+  backend: ChatBackend,
+  metrics: ServerMetrics,
+  params: GenerationParams,
+  shape: ResponseShape,
+): Promise<{ result: GenerateResult; timings: Timings } | undefined> {
+  const { probe } = params;
+  const { signal, clear } = withDeadline(probe ? AbortSignal.any([ctx.signal, probe.signal]) : ctx.signal, params.deadlineMs, performance.now() - ctx.started);
   const labels = { model: backend.entry.id };
   const { stream } = params;
   let admitted = NaN;
@@ -103,10 +114,12 @@ export async function runGeneration(ctx: RequestContext, backend: ChatBackend, m
             onToken();
             stream?.send(shape.chunk(text));
           },
+          onProbability: probe && ((p) => probe.observe(p)),
         });
       },
       { signal, priority: params.priority, deadlineMs: remainingMs },
     );
+    probe?.settle();
     onToken();
     metrics.tokensIn.inc(labels, result.promptTokens);
     metrics.tokensOut.inc(labels, result.completionTokens);
@@ -114,12 +127,16 @@ export async function runGeneration(ctx: RequestContext, backend: ChatBackend, m
     metrics.prefixLookups.inc(labels);
     if (result.reusedTokens > 0) metrics.prefixHits.inc(labels);
     const timings: Timings = { totalMs: performance.now() - ctx.started, promptMs: firstToken - admitted, generateMs: lastToken - firstToken };
-    if (!stream) return sendJson(ctx.res, 200, shape.response(result, timings));
-    for (const chunk of shape.finalChunks(result, timings)) stream.send(chunk);
-    stream.end();
+    if (!stream) sendJson(ctx.res, 200, shape.response(result, timings));
+    else {
+      for (const chunk of shape.finalChunks(result, timings)) stream.send(chunk);
+      stream.end();
+    }
+    return { result, timings };
   } catch (error) {
     if (!stream?.opened) throw error;
     stream.fail(toApiError(error)); // the status line is gone: the error becomes the stream's last frame
+    return undefined;
   } finally {
     clear();
   }

@@ -8,13 +8,15 @@ import type { OnnxEmbedder } from "../engines/onnx/onnxEmbedder.js";
 import { ApiError, apiErrors } from "../http/errors.js";
 import type { MemoryEstimate, Placement } from "../scheduler/placement.js";
 import type { SlotScheduler } from "../scheduler/slotScheduler.js";
-import type { LlamaModelEntry, LoadedManifest, ModelEntry, OnnxModelEntry } from "./manifest.js";
+import type { Device, LlamaModelEntry, LoadedManifest, ModelEntry, OnnxModelEntry } from "./manifest.js";
 
 export interface ChatBackend {
   kind: "chat";
   entry: LlamaModelEntry;
   model: LlamaChatModel;
   scheduler: SlotScheduler;
+  /** Where placement put it (the router keeps latency figures per model and device). */
+  device: Device;
 }
 
 export interface EmbeddingBackend {
@@ -103,6 +105,11 @@ export class ModelRegistry {
 
   residents(): ResidentInfo[] {
     return [...this.resident.values()].map((r) => ({ entry: r.loaded.backend.entry, placement: r.placement, inUse: r.inUse, expiresAt: r.expiresAt }));
+  }
+
+  /** Whether the name (an id or an alias) is one of the manifest's chat models. */
+  isChat(name: string): boolean {
+    return resolveName(this.manifest, name)?.engine === "llama";
   }
 
   entryFor(name: string): ModelEntry {

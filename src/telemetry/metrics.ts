@@ -1,6 +1,6 @@
 /** A small metrics registry that renders the Prometheus text exposition format (version 0.0.4). */
 
-type Labels = Record<string, string>;
+export type Labels = Record<string, string>;
 const key = (labels: Labels) => JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
 const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 const render = (labels: Labels, extra: Labels = {}) => {
@@ -31,11 +31,13 @@ export class Counter implements Metric {
   }
 }
 
-/** A gauge whose value is read when scraped, so it never goes stale. */
+/** A gauge whose value is read when scraped, so it never goes stale: one number, or one per label set. */
 export class Gauge implements Metric {
-  constructor(readonly name: string, readonly help: string, private readonly read: () => number) {}
+  constructor(readonly name: string, readonly help: string, private readonly read: () => number | [Labels, number][]) {}
   lines(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`];
+    const value = this.read();
+    const series = typeof value === "number" ? [[{}, value] as [Labels, number]] : value;
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, ...series.map(([labels, v]) => `${this.name}${render(labels)} ${v}`)];
   }
 }
 

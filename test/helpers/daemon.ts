@@ -8,6 +8,7 @@ import { CLI, scratchDir } from "./paths.js";
 
 export interface RunningDaemon {
   url: string;
+  dataDir: string;
   /** `${url}/v1`, for the openai client. */
   baseURL: string;
   proc: ChildProcessWithoutNullStreams;
@@ -21,10 +22,12 @@ export interface DaemonOptions {
   env?: Record<string, string>;
   /** Resolve as soon as the server listens, before models are loaded. */
   untilListening?: boolean;
+  /** Reuse a data directory (a restart); a fresh one by default. */
+  dataDir?: string;
 }
 
 export async function startDaemon(options: DaemonOptions = {}): Promise<RunningDaemon> {
-  const dataDir = scratchDir("edged-data-");
+  const dataDir = options.dataDir ?? scratchDir("edged-data-");
   const proc = spawn(process.execPath, [CLI, "serve", "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])], {
     env: { ...process.env, ...options.env },
   });
@@ -49,6 +52,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   });
   return {
     url,
+    dataDir,
     baseURL: `${url}/v1`,
     proc,
     output: () => out,

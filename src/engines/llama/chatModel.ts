@@ -43,6 +43,8 @@ export interface GenerateOptions {
   evaluationPriority?: 1 | 2 | 3 | 4 | 5;
   /** Receives text as it becomes safe to show (stop sequences never leak). */
   onText?: (text: string) => void;
+  /** Receives each generated token's probability (asked for only when given: it costs a softmax per token). */
+  onProbability?: (probability: number) => void;
 }
 
 export interface GenerateResult {
@@ -52,6 +54,14 @@ export interface GenerateResult {
   /** Prompt tokens whose evaluated state was reused from an earlier request. */
   reusedTokens: number;
   completionTokens: number;
+}
+
+/** The tokens of a metadata evaluation, reporting each one's probability on the way. */
+async function* withProbabilities(outputs: AsyncGenerator<{ token: Token; confidence: number }>, report: (probability: number) => void): AsyncGenerator<Token> {
+  for await (const { token, confidence } of outputs) {
+    report(confidence);
+    yield token;
+  }
 }
 
 export interface ChatModelOptions {
@@ -149,7 +159,7 @@ export class LlamaChatModel {
     try {
       const grammarState = options.grammar ? new LlamaGrammarEvaluationState({ model: this.model, grammar: options.grammar }) : undefined;
       const sampling = options.sampling;
-      const tokens = sequence.evaluate(lease.rest, {
+      const evaluateOptions = {
         temperature: sampling.temperature,
         topP: sampling.topP,
         topK: sampling.topK,
@@ -166,7 +176,11 @@ export class LlamaChatModel {
             : undefined,
         contextShift: { strategy: "eraseBeginning" },
         evaluationPriority: options.evaluationPriority,
-      });
+      } as const;
+      const { onProbability } = options;
+      const tokens = onProbability
+        ? withProbabilities(sequence.evaluateWithMetadata(lease.rest, { confidence: true }, evaluateOptions), onProbability)
+        : sequence.evaluate(lease.rest, evaluateOptions);
       let eog = true; // the generator ends without a token only at an end-of-generation token
       for await (const token of tokens) {
         if (signal.aborted) break;

@@ -1,5 +1,6 @@
 /** The OpenAI wire format edged accepts, as zod schemas; request types are derived from them. */
 import { z } from "zod";
+import { RoutingOptions } from "../../router/schemas.js";
 
 const nullable = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
@@ -58,6 +59,8 @@ export const ChatCompletionRequest = z
     /** edged: put the subject's most relevant memories into the system prompt. */
     memory: nullable(z.object({ subject: z.string().min(1), namespace: z.string().min(1).optional(), k: z.number().int().min(1).max(20).default(5) })),
     tools: nullable(z.array(z.unknown()).max(0, "tools are not supported")),
+    /** edged: the request's routing — latency budget, privacy, deferral. */
+    edged: nullable(RoutingOptions),
   });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 

@@ -1,0 +1,60 @@
+/**
+ * Predicts how long an answer takes from live measurements: exponentially weighted moving averages of the fixed
+ * cost, the time per prompt token and the time per generated token, one set per local model and device and
+ * one per cloud provider. Priors stand in until the first measurements.
+ */
+
+export interface Rates {
+  /** Paid once per request: local overhead, or a cloud provider's time to first byte. */
+  fixedMs: number;
+  perPromptTokenMs: number;
+  perOutputTokenMs: number;
+}
+
+export interface Observation {
+  fixedMs?: number;
+  promptTokens: number;
+  promptMs: number;
+  outputTokens: number;
+  outputMs: number;
+}
+
+export interface Prediction {
+  ms: number;
+  waitMs: number;
+  promptMs: number;
+  outputMs: number;
+}
+
+/** Weight of the newest observation: about the last ten requests count. */
+const ALPHA = 0.2;
+
+const ewma = (mean: number, x: number) => mean + ALPHA * (x - mean);
+
+export class LatencyModel {
+  private readonly rates = new Map<string, Rates & { observations: number }>();
+
+  constructor(private readonly prior: (key: string) => Rates) {}
+
+  /** Records one finished answer; phases with too few tokens to time are skipped. */
+  observe(key: string, o: Observation): void {
+    const r = this.rates.get(key) ?? { ...this.prior(key), observations: 0 };
+    if (o.fixedMs !== undefined) r.fixedMs = ewma(r.fixedMs, o.fixedMs);
+    if (o.promptTokens > 0 && o.promptMs > 0) r.perPromptTokenMs = ewma(r.perPromptTokenMs, o.promptMs / o.promptTokens);
+    if (o.outputTokens > 1 && o.outputMs > 0) r.perOutputTokenMs = ewma(r.perOutputTokenMs, o.outputMs / (o.outputTokens - 1));
+    r.observations++;
+    this.rates.set(key, r);
+  }
+
+  predict(key: string, request: { promptTokens: number; outputTokens: number; waitMs?: number }): Prediction {
+    const r = this.rates.get(key) ?? this.prior(key);
+    const waitMs = request.waitMs ?? 0;
+    const promptMs = r.fixedMs + request.promptTokens * r.perPromptTokenMs;
+    const outputMs = request.outputTokens * r.perOutputTokenMs;
+    return { ms: waitMs + promptMs + outputMs, waitMs, promptMs, outputMs };
+  }
+
+  snapshot(): Record<string, Rates & { observations: number }> {
+    return Object.fromEntries(this.rates);
+  }
+}

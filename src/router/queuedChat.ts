@@ -1,0 +1,45 @@
+/**
+ * Cloud-bound chat requests in the offline queue: what a job holds (the request as it may leave the device,
+ * already redacted), how it is deferred, and how the replay worker sends it — the route's cloud targets in order,
+ * with the job's idempotency key, the answer recorded as a chat.completion object.
+ */
+import { z } from "zod";
+import { CloudChatRequest } from "../cloud/types.js";
+import type { FailureKind } from "../offline/replayWorker.js";
+import type { ClaimedJob } from "../offline/job.js";
+import { CloudChainError, firstToAnswer, type ChainObserver } from "./cloudChain.js";
+import type { Router } from "./router.js";
+import type { TokenBudget } from "./tokenBudget.js";
+import { chatShape } from "../http/openai/chatShape.js";
+
+export const QueuedChat = z.object({
+  /** The requested model name: its route's cloud targets answer. */
+  route: z.string().min(1),
+  /** Whose cloud token budget pays. */
+  keyId: z.string().min(1),
+  request: CloudChatRequest,
+});
+export type QueuedChat = z.infer<typeof QueuedChat>;
+
+export function queuedChatSender(router: Router, budget: TokenBudget | undefined, observer: ChainObserver) {
+  return async (job: ClaimedJob, signal: AbortSignal): Promise<unknown> => {
+    const queued = QueuedChat.parse(job.request);
+    const targets = router.routeFor(queued.route)?.cloud ?? [];
+    const { value } = await firstToAnswer(targets, router.providers, (p) => p.chat(queued.request, { signal, idempotencyKey: job.idempotencyKey }), observer, signal);
+    budget?.record(queued.keyId, value.usage.promptTokens + value.usage.completionTokens);
+    return chatShape(value.id, value.model, false).response({ text: value.text, finishReason: value.finishReason, ...value.usage });
+  };
+}
+
+/**
+ * How a failed send is retried: no target reachable (connection) or a target's transient trouble (retryable)
+ * waits and tries again; an answer that will not change (a 4xx other than 429, a bad request) is dead-lettered.
+ */
+export function classifyQueuedFailure(error: unknown): FailureKind {
+  if (error instanceof z.ZodError) return "permanent";
+  if (!(error instanceof CloudChainError)) return "retryable";
+  const kinds = error.failures.map((f) => f.kind);
+  if (kinds.length === 0 || kinds.every((k) => k === "connect" || k === "breaker_open")) return "connection";
+  const permanent = error.failures.every((f) => f.kind === "status" && f.status !== undefined && f.status < 500 && f.status !== 429 && f.status !== 408);
+  return permanent ? "permanent" : "retryable";
+}

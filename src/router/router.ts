@@ -1,0 +1,138 @@
+/**
+ * The latency-threshold router: resolves a request's route, gathers the facts the policy needs (predicted local
+ * and cloud latency, difficulty, what the redaction guard lets out, the cloud token budget, connectivity and the
+ * circuit breakers) and returns the decision with the messages that may leave the device.
+ */
+import type { ConfiguredProvider } from "../cloud/providers.js";
+import type { CloudMessage } from "../cloud/types.js";
+import type { DifficultyEstimator } from "./difficulty.js";
+import { LatencyModel, type Rates } from "./latencyModel.js";
+import { escalate, preferLocal, type Decision } from "./policy.js";
+import { guardMessages, type FindingCounts } from "./redaction.js";
+import { RouteConfig, type Privacy, type RouterConfig } from "./schemas.js";
+import type { TokenBudget } from "./tokenBudget.js";
+
+export interface RouterDeps {
+  config: RouterConfig;
+  clouds: ReadonlyMap<string, ConfiguredProvider>;
+  /** Whether a model name is one of the device's models. */
+  isLocal(name: string): boolean;
+  /** The local model of routes that name none. */
+  defaultLocal: string;
+  difficulty?: DifficultyEstimator;
+  budget?: TokenBudget;
+  connectivity?: { readonly online: boolean };
+}
+
+export interface ResolvedRoute {
+  /** The requested model name. */
+  name: string;
+  local: string;
+  cloud: string[];
+  config: RouteConfig;
+}
+
+export interface RoutingInput {
+  route: ResolvedRoute;
+  messages: CloudMessage[];
+  /** Prompt tokens as the local model counts them. */
+  promptTokens: number;
+  maxTokens: number;
+  /** The prompt fits the local model's context. */
+  fits: boolean;
+  budgetMs: number;
+  privacy: Privacy;
+  allowDefer: boolean;
+  /** Whose cloud token budget pays (see TokenBudget.keyIdOf). */
+  keyId: string;
+  /** The local model's latency key and its lane's predicted wait. */
+  local: { key: string; waitMs: number };
+  /** Why only the device may answer this request, if so (e.g. a grammar only the local engine applies). */
+  localOnly?: string;
+  /** Skip the local preference: the device already declined (cascade mode). */
+  escalated?: { escalate: string; detail: string };
+}
+
+export interface Routed {
+  decision: Decision;
+  /** The messages as they may leave the device (redacted by the route's policy); for the cloud and the queue. */
+  outgoing: CloudMessage[];
+  redactions: number;
+  redactionCounts?: FindingCounts;
+  difficulty?: number;
+  /** Time the decision took, tokenizing excluded. */
+  decisionMs: number;
+}
+
+export const cloudKey = (provider: string) => `cloud:${provider}`;
+
+export class Router {
+  readonly latency: LatencyModel;
+  private readonly routes = new Map<string, RouteConfig>();
+  private readonly anyLocal: RouteConfig;
+
+  constructor(private readonly deps: RouterDeps) {
+    const { priors } = deps.config;
+    const cloudPrior: Rates = { fixedMs: priors.cloudFirstByteMs, perPromptTokenMs: 0, perOutputTokenMs: 1000 / priors.cloudTokensPerSecond };
+    const localPrior: Rates = { fixedMs: priors.localOverheadMs, perPromptTokenMs: 1000 / priors.prefillTokensPerSecond, perOutputTokenMs: 1000 / priors.decodeTokensPerSecond };
+    this.latency = new LatencyModel((key) => (key.startsWith("cloud:") ? cloudPrior : localPrior));
+    for (const route of deps.config.routes) this.routes.set(route.model, route);
+    // without a "*" route, every local model escalates to every configured provider, in order
+    this.anyLocal = this.routes.get("*") ?? RouteConfig.parse({ model: "*", cloud: [...deps.clouds.keys()] });
+  }
+
+  get defaultBudgetMs(): number {
+    return this.deps.config.defaultBudgetMs;
+  }
+
+  /** The route of a requested model name; undefined when the name is neither routed nor local (the caller's 404). */
+  routeFor(name: string): ResolvedRoute | undefined {
+    const config = this.routes.get(name) ?? (this.deps.isLocal(name) ? this.anyLocal : undefined);
+    if (!config) return undefined;
+    return { name, local: config.local ?? (this.deps.isLocal(name) ? name : this.deps.defaultLocal), cloud: config.cloud, config };
+  }
+
+  get providers(): ReadonlyMap<string, ConfiguredProvider> {
+    return this.deps.clouds;
+  }
+
+  async decide(input: RoutingInput): Promise<Routed> {
+    const started = performance.now();
+    const { route } = input;
+    const hasCloud = route.cloud.length > 0;
+    const localMs = this.latency.predict(input.local.key, { promptTokens: input.promptTokens, outputTokens: input.maxTokens, waitMs: input.local.waitMs }).ms * this.deps.config.safetyFactor;
+    // difficulty matters only where the device could answer in time
+    const mayStay = !input.escalated && !input.localOnly && input.privacy !== "local_only" && hasCloud && input.fits && localMs <= input.budgetMs;
+    const difficulty = mayStay && this.deps.difficulty ? await this.difficultyOf(input.messages) : undefined;
+    const first =
+      input.escalated ??
+      preferLocal({ privacy: input.privacy, localOnly: input.localOnly, budgetMs: input.budgetMs, hasCloud, fits: input.fits, predictedMs: localMs, difficulty, route: route.config });
+    if ("route" in first) return { decision: first, outgoing: input.messages, redactions: 0, difficulty, decisionMs: performance.now() - started };
+
+    const guard = guardMessages(input.messages, route.config.redaction);
+    const budget = this.deps.budget?.check(input.keyId, input.promptTokens + input.maxTokens) ?? { ok: true as const };
+    const available = route.cloud
+      .filter((id) => {
+        const state = this.deps.clouds.get(id)?.breaker.state;
+        return state !== undefined && state !== "open";
+      })
+      .map((id) => ({ id, predictedMs: this.latency.predict(cloudKey(id), { promptTokens: input.promptTokens, outputTokens: input.maxTokens }).ms }));
+    const decision = escalate({
+      escalate: first,
+      localFits: input.fits,
+      localPredictedMs: localMs,
+      allowDefer: input.allowDefer,
+      online: this.deps.connectivity?.online ?? true,
+      available,
+      guardAllows: guard.allowed,
+      budget: budget.ok ? budget : { ok: false, window: budget.window, limit: budget.limit },
+      route: route.config,
+    });
+    return { decision, outgoing: guard.messages, redactions: guard.total, redactionCounts: guard.counts, difficulty, decisionMs: performance.now() - started };
+  }
+
+  private async difficultyOf(messages: CloudMessage[]): Promise<number> {
+    const estimator = this.deps.difficulty!;
+    return this.deps.config.examples.length ? (await estimator.estimate(messages)).score : estimator.featuresOnly(messages);
+  }
+}

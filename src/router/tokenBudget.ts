@@ -1,0 +1,124 @@
+/**
+ * Cloud token budgets per API key: tokens spent on cloud models are counted in hourly buckets in SQLite, and a
+ * request is refused when it would take its key past the hourly or the daily limit. The hour is the current UTC
+ * clock hour; the day is rolling, the current hour and the 23 before it (a calendar day would let a key spend twice
+ * its limit across midnight). Keys are stored only as the SHA-256 of the bearer key. The limits are soft: a check
+ * counts what was recorded, not requests still in flight. Local models are never charged; the caller decides.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import type { Db } from "../db/open.js";
+
+/** Tokens a key may spend on cloud models; an absent limit is no limit. */
+export const TokenBudgetLimits = z.object({
+  perHour: z.number().int().positive().optional(),
+  perDay: z.number().int().positive().optional(),
+});
+export type TokenBudgetLimits = z.infer<typeof TokenBudgetLimits>;
+
+export interface TokenBudgetOptions extends TokenBudgetLimits {
+  now?: () => number;
+}
+
+export type BudgetWindow = "hour" | "day";
+export interface BudgetRefusal {
+  ok: false;
+  window: BudgetWindow;
+  limit: number;
+  used: number;
+  retryAfterMs: number;
+}
+export type BudgetCheck = { ok: true } | BudgetRefusal;
+export interface BudgetUsage {
+  hour: number;
+  day: number;
+}
+
+/** The key id of requests without a bearer key: they share one budget. */
+export const ANONYMOUS_KEY_ID = "anonymous";
+
+const HOUR_MS = 3_600_000;
+const DAY_HOURS = 24;
+
+interface Bucket {
+  hour: number;
+  tokens: number;
+}
+
+function totals(day: Bucket[], hour: number): BudgetUsage {
+  const last = day.at(-1);
+  return { hour: last?.hour === hour ? last.tokens : 0, day: day.reduce((sum, b) => sum + b.tokens, 0) };
+}
+
+export class TokenBudget {
+  private readonly limits: TokenBudgetLimits;
+  private readonly now: () => number;
+  private readonly q;
+
+  constructor(db: Db, { now, ...limits }: TokenBudgetOptions = {}) {
+    this.limits = TokenBudgetLimits.parse(limits);
+    this.now = now ?? Date.now;
+    this.q = {
+      day: db.prepare<[string, number, number], Bucket>("SELECT hour, tokens FROM cloud_usage WHERE key_id = ? AND hour > ? AND hour <= ? ORDER BY hour"),
+      add: db.prepare<[string, number, number]>(
+        "INSERT INTO cloud_usage (key_id, hour, tokens) VALUES (?, ?, ?) ON CONFLICT (key_id, hour) DO UPDATE SET tokens = tokens + excluded.tokens",
+      ),
+      prune: db.prepare<[number]>("DELETE FROM cloud_usage WHERE hour <= ?"),
+    };
+  }
+
+  /** The id a bearer key is counted under: its SHA-256 in hex (pass the key, not the "Bearer …" header). */
+  keyIdOf(bearer: string | undefined): string {
+    return bearer ? createHash("sha256").update(bearer, "utf8").digest("hex") : ANONYMOUS_KEY_ID;
+  }
+
+  /**
+   * Whether `estimatedTokens` more fit in both windows. A refusal names the window that stays closed longer, and
+   * when it opens: the next clock hour for the hour, the hour enough old buckets have left the day. (An estimate
+   * above a limit never fits; its retryAfterMs is when that window is empty.)
+   */
+  check(keyId: string, estimatedTokens: number): BudgetCheck {
+    const { perHour, perDay } = this.limits;
+    if (perHour === undefined && perDay === undefined) return { ok: true };
+    const now = this.now();
+    const hour = Math.floor(now / HOUR_MS);
+    const buckets = this.buckets(keyId, hour);
+    const used = totals(buckets, hour);
+    let refusal: BudgetRefusal | undefined;
+    if (perHour !== undefined && used.hour + estimatedTokens > perHour) {
+      refusal = { ok: false, window: "hour", limit: perHour, used: used.hour, retryAfterMs: (hour + 1) * HOUR_MS - now };
+    }
+    if (perDay !== undefined && used.day + estimatedTokens > perDay) {
+      let remaining = used.day;
+      let opensAt = now;
+      for (const b of buckets) {
+        if (remaining + estimatedTokens <= perDay) break;
+        remaining -= b.tokens;
+        opensAt = (b.hour + DAY_HOURS) * HOUR_MS;
+      }
+      if (!refusal || opensAt - now > refusal.retryAfterMs) refusal = { ok: false, window: "day", limit: perDay, used: used.day, retryAfterMs: opensAt - now };
+    }
+    return refusal ?? { ok: true };
+  }
+
+  /** Adds tokens spent to the key's current hour. */
+  record(keyId: string, tokens: number): void {
+    if (!Number.isInteger(tokens) || tokens < 0) throw new RangeError(`tokens must be a non-negative integer, got ${tokens}`);
+    this.q.add.run(keyId, Math.floor(this.now() / HOUR_MS), tokens);
+  }
+
+  usage(keyId: string): BudgetUsage {
+    const hour = Math.floor(this.now() / HOUR_MS);
+    return totals(this.buckets(keyId, hour), hour);
+  }
+
+  /** Deletes the buckets no window counts any more; returns how many. */
+  prune(): number {
+    return this.q.prune.run(Math.floor(this.now() / HOUR_MS) - DAY_HOURS).changes;
+  }
+
+  /** The key's buckets in the day ending with `hour`, oldest first. */
+  private buckets(keyId: string, hour: number): Bucket[] {
+    return this.q.day.all(keyId, hour - DAY_HOURS, hour);
+  }
+}

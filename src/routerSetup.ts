@@ -1,0 +1,99 @@
+/**
+ * The router and its side paths, composed for the daemon: cloud providers, the token budget (usage.db), the
+ * connectivity watcher, the offline queue (queue.db) and its replay worker, and their metrics.
+ */
+import { join } from "node:path";
+import { durationMs } from "./config/duration.js";
+import type { Config } from "./config/schema.js";
+import { createProvider, type ConfiguredProvider } from "./cloud/providers.js";
+import { openDatabase } from "./db/open.js";
+import type { ChatDeferral, RoutingDeps } from "./http/openai/routingDeps.js";
+import { jobView } from "./http/queue/jobView.js";
+import type { ModelRegistry } from "./models/modelRegistry.js";
+import { ConnectivityWatcher } from "./offline/connectivity.js";
+import { JobStore } from "./offline/jobStore.js";
+import { OFFLINE_MIGRATIONS } from "./offline/migrations.js";
+import { ReplayWorker } from "./offline/replayWorker.js";
+import { BUDGET_MIGRATIONS } from "./router/budgetMigrations.js";
+import type { ChainObserver } from "./router/cloudChain.js";
+import { DifficultyEstimator } from "./router/difficulty.js";
+import { classifyQueuedFailure, queuedChatSender } from "./router/queuedChat.js";
+import { Router } from "./router/router.js";
+import { TokenBudget } from "./router/tokenBudget.js";
+import type { Registry } from "./telemetry/metrics.js";
+import { RouterMetrics } from "./telemetry/routerMetrics.js";
+
+export interface RouterSide {
+  routing: RoutingDeps & { queue: ChatDeferral };
+  jobs: JobStore;
+  stop(): Promise<void>;
+}
+
+/** Reachable when any provider answers its probe. */
+async function anyAnswers(clouds: Iterable<ConfiguredProvider>, signal: AbortSignal): Promise<boolean> {
+  for (const c of clouds) {
+    try {
+      await c.provider.probe(signal);
+      return true;
+    } catch {
+      // the next provider may answer
+    }
+  }
+  return false;
+}
+
+export function startRouterSide(config: Config, deps: { models: ModelRegistry; registry: Registry; defaultChat: string; embedding?: string; log: (line: string) => void }): RouterSide {
+  const { models, log } = deps;
+  const clouds = new Map(config.cloud.providers.map((p) => [p.id, createProvider(p)]));
+  const usageDb = openDatabase(join(config.dataDir, "usage.db"), BUDGET_MIGRATIONS);
+  const budget = new TokenBudget(usageDb, { perHour: config.router.budgets.perKeyHourTokens, perDay: config.router.budgets.perKeyDayTokens });
+  const connectivity = new ConnectivityWatcher({ probe: (signal) => anyAnswers(clouds.values(), signal), probeIntervalMs: durationMs(config.offline.probeInterval) });
+  connectivity.on("change", (online) => log(`cloud ${online ? "reachable again" : "unreachable"}`));
+  const { embedding } = deps;
+  const difficulty = new DifficultyEstimator({
+    examples: config.router.examples,
+    embed: embedding ? (texts) => models.useEmbedding(embedding, undefined, (b) => b.embedder.embed(texts)) : undefined,
+  });
+  const router = new Router({ config: config.router, clouds, isLocal: (name) => models.isChat(name), defaultLocal: deps.defaultChat, difficulty, budget, connectivity });
+
+  const queueDb = openDatabase(join(config.dataDir, "queue.db"), OFFLINE_MIGRATIONS);
+  const jobs = new JobStore(queueDb);
+  const metrics = new RouterMetrics(deps.registry, {
+    breakers: () => [...clouds].map(([id, c]) => [id, c.breaker.state]),
+    online: () => connectivity.online,
+    queueJobs: () => jobs.counts(),
+  });
+  const observer: ChainObserver = {
+    onCall: (target, outcome) => metrics.cloudCalls.inc({ provider: target, outcome }),
+    onReachable: (reachable) => (reachable ? connectivity.reportSuccess() : connectivity.reportFailure()),
+  };
+  const worker = new ReplayWorker({
+    store: jobs,
+    send: queuedChatSender(router, budget, observer),
+    classify: classifyQueuedFailure,
+    connectivity,
+    concurrency: config.offline.concurrency,
+    backoff: { baseMs: config.offline.retryBaseMs, maxMs: config.offline.retryMaxMs },
+  });
+  if (clouds.size > 0) worker.start();
+  const ttlMs = durationMs(config.offline.ttl);
+  const queue: ChatDeferral = {
+    defer(chat, idempotencyKey) {
+      const enqueued = jobs.enqueue({ idempotencyKey, request: chat, target: chat.route, ttlMs, maxAttempts: config.offline.maxAttempts });
+      if (enqueued.created) worker.kick();
+      return enqueued;
+    },
+    view: jobView,
+  };
+  return {
+    routing: { router, metrics, budget, queue, connectivity, observer, log },
+    jobs,
+    async stop() {
+      await worker.stop();
+      connectivity.stop();
+      await Promise.all([...clouds.values()].map((c) => c.close()));
+      queueDb.close();
+      usageDb.close();
+    },
+  };
+}
