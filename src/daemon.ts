@@ -38,7 +38,10 @@ import { MEMORY_MIGRATIONS } from "./memory/migrations.js";
 import { ModelRegistry, type LoadedBackend, type ModelLoader } from "./models/modelRegistry.js";
 import { placeModel } from "./scheduler/plan.js";
 import type { Placement } from "./scheduler/placement.js";
-import { startRouterSide } from "./routerSetup.js";
+import { calibrate } from "./router/calibration.js";
+import type { Observation } from "./router/latencyModel.js";
+import { localKeys } from "./router/router.js";
+import { startRouterSide, type RouterSide } from "./routerSetup.js";
 import { SlotScheduler } from "./scheduler/slotScheduler.js";
 import { ServerMetrics } from "./telemetry/serverMetrics.js";
 
@@ -77,8 +80,17 @@ class Lanes {
   }
 }
 
+/** A chat model's first latency measurement, taken as it loads. */
+type OnCalibrated = (model: string, device: Device, observation: Observation) => void;
+
 /** The real loader: checksum, then llama.cpp or onnxruntime on the placed device. */
-function modelLoader(config: Config, manifest: Awaited<ReturnType<typeof loadManifest>>, runtime: Promise<{ llama: Llama; inventory: Inventory }>, lanes: Lanes): ModelLoader {
+function modelLoader(
+  config: Config,
+  manifest: Awaited<ReturnType<typeof loadManifest>>,
+  runtime: Promise<{ llama: Llama; inventory: Inventory }>,
+  lanes: Lanes,
+  onCalibrated: OnCalibrated,
+): ModelLoader {
   return {
     /** Verifies the file first: nothing reads a model file (not even its metadata) before its hash matches. */
     async place(entry) {
@@ -98,6 +110,7 @@ function modelLoader(config: Config, manifest: Awaited<ReturnType<typeof loadMan
           batchSize: config.llama.batchSize,
           prefixReuse: config.llama.prefixReuse,
         });
+        onCalibrated(entry.id, placement.device, await calibrate(model));
         return { backend: { kind: "chat", entry, model, scheduler: lanes.for(placement.device), device: placement.device }, dispose: () => model.dispose() };
       }
       const embedder = await OnnxEmbedder.load(path, entry, { threads: config.onnx.threads, devices: entry.devices, gpuPresent: inventory.gpus.length > 0 });
@@ -127,7 +140,11 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       : { cpuRam: inventory.cpu.ramFreeBytes * 0.9, gpuVram: inventory.gpus.reduce((n, g) => n + g.vramFreeBytes, 0) * 0.9 };
   const budget = { cpuRam: Infinity, gpuVram: Infinity };
   const lanes = new Lanes(config);
-  const models = new ModelRegistry(manifest, modelLoader(config, manifest, runtime, lanes), {
+  let routerSide: RouterSide | undefined; // made after the registry it uses; models load once the daemon listens
+  const onCalibrated: OnCalibrated = (model, device, observation) => {
+    for (const key of localKeys(model, device, 1)) routerSide?.routing.router.latency.observe(key, observation);
+  };
+  const models = new ModelRegistry(manifest, modelLoader(config, manifest, runtime, lanes, onCalibrated), {
     budget,
     maxLoaded: config.models.maxLoaded,
     defaultKeepAliveMs: durationMs(config.models.keepAlive),
@@ -140,7 +157,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const memoryStore = new MemoryStore(memoryDb, { maxVersions: config.memory.maxVersions });
   const memory = new MemoryService(memoryStore, models, embeddingEntry?.id);
   const deps = { models, metrics, memory, grammars: () => grammars!, limits: config.limits };
-  const routerSide = startRouterSide(config, { models, registry: metrics.registry, defaultChat: chatEntry.id, embedding: embeddingEntry?.id, log });
+  routerSide = startRouterSide(config, { models, registry: metrics.registry, defaultChat: chatEntry.id, embedding: embeddingEntry?.id, log });
   const sweeper = setInterval(() => memoryStore.sweepExpired(), durationMs(config.memory.sweepInterval));
   sweeper.unref();
   const routes = new RouteTable([

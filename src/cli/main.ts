@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   models: async () => (await import("./models.js")).modelsCommand,
   doctor: async () => (await import("./doctor.js")).doctorCommand,
   memory: async () => (await import("./memory.js")).memoryCommand,
+  queue: async () => (await import("./queue.js")).queueCommand,
   bench: async () => (await import("./bench.js")).benchCommand,
 };
 

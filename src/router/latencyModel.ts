@@ -1,7 +1,8 @@
 /**
  * Predicts how long an answer takes from live measurements: exponentially weighted moving averages of the fixed
- * cost, the time per prompt token and the time per generated token, one set per local model and device and
- * one per cloud provider. Priors stand in until the first measurements.
+ * cost, the time per prompt token and the time per generated token, one set per key — a local model on its device
+ * at a given number of busy slots (sequences decoded together are slower each), or a cloud provider. A prediction
+ * uses the first of its keys that has been measured (the load level's, then the model's overall), else the prior.
  */
 
 export interface Rates {
@@ -36,22 +37,29 @@ export class LatencyModel {
 
   constructor(private readonly prior: (key: string) => Rates) {}
 
-  /** Records one finished answer; phases with too few tokens to time are skipped. */
+  /** Records one finished answer; phases with too few tokens to time are skipped. The first measurement replaces the prior. */
   observe(key: string, o: Observation): void {
     const r = this.rates.get(key) ?? { ...this.prior(key), observations: 0 };
-    if (o.fixedMs !== undefined) r.fixedMs = ewma(r.fixedMs, o.fixedMs);
-    if (o.promptTokens > 0 && o.promptMs > 0) r.perPromptTokenMs = ewma(r.perPromptTokenMs, o.promptMs / o.promptTokens);
-    if (o.outputTokens > 1 && o.outputMs > 0) r.perOutputTokenMs = ewma(r.perOutputTokenMs, o.outputMs / (o.outputTokens - 1));
+    const update = r.observations === 0 ? (_: number, x: number) => x : ewma;
+    if (o.fixedMs !== undefined) r.fixedMs = update(r.fixedMs, o.fixedMs);
+    if (o.promptTokens > 0 && o.promptMs > 0) r.perPromptTokenMs = update(r.perPromptTokenMs, o.promptMs / o.promptTokens);
+    if (o.outputTokens > 1 && o.outputMs > 0) r.perOutputTokenMs = update(r.perOutputTokenMs, o.outputMs / (o.outputTokens - 1));
     r.observations++;
     this.rates.set(key, r);
   }
 
-  predict(key: string, request: { promptTokens: number; outputTokens: number; waitMs?: number }): Prediction {
-    const r = this.rates.get(key) ?? this.prior(key);
+  predict(keys: string | readonly string[], request: { promptTokens: number; outputTokens: number; waitMs?: number }): Prediction {
+    const list = typeof keys === "string" ? [keys] : keys;
+    const r = list.map((k) => this.rates.get(k)).find((x) => x !== undefined) ?? this.prior(list[0]!);
     const waitMs = request.waitMs ?? 0;
     const promptMs = r.fixedMs + request.promptTokens * r.perPromptTokenMs;
     const outputMs = request.outputTokens * r.perOutputTokenMs;
     return { ms: waitMs + promptMs + outputMs, waitMs, promptMs, outputMs };
+  }
+
+  /** Answers measured so far under this key (0: the prediction is the prior). */
+  observations(key: string): number {
+    return this.rates.get(key)?.observations ?? 0;
   }
 
   snapshot(): Record<string, Rates & { observations: number }> {

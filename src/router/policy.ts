@@ -57,10 +57,11 @@ export interface CloudFacts {
   escalate: { escalate: string; detail: string };
   localFits: boolean;
   localPredictedMs: number;
+  budgetMs: number;
   allowDefer: boolean;
   online: boolean;
-  /** Targets whose circuit breaker lets a call through, in order, with their predicted latency. */
-  available: { id: string; predictedMs: number }[];
+  /** Targets whose circuit breaker lets a call through, in order, with their predicted latency (`measured` once observed). */
+  available: { id: string; predictedMs: number; measured: boolean }[];
   /** The redaction guard lets the request leave. */
   guardAllows: boolean;
   budget: { ok: true } | { ok: false; window: "hour" | "day"; limit: number };
@@ -94,11 +95,16 @@ export function escalate(f: CloudFacts): Decision {
     if (f.localFits) return local("cloud_unreachable", `${why}; ${down}`, f.localPredictedMs);
     return reject("cloud_unreachable", 503, "cloud_unreachable", `The request needs the cloud and ${down}; send it with allow_defer to queue it`);
   }
+  const first = f.available[0]!;
+  // Over budget on the device, but the cloud is measured to be slower still: the faster of the two misses less.
+  if (f.escalate.escalate === "over_budget_locally" && f.localFits && first.measured && first.predictedMs > f.budgetMs && first.predictedMs > f.localPredictedMs) {
+    return local("cloud_no_faster", `${why}; ${first.id} predicted ${ms(first.predictedMs)}, slower still`, f.localPredictedMs);
+  }
   return {
     route: "cloud",
     reason: f.escalate.escalate,
     detail: f.escalate.detail,
-    predictedMs: f.available[0]!.predictedMs,
+    predictedMs: first.predictedMs,
     targets: f.available.map((t) => t.id),
     fallbackToLocal: f.route.fallbackToLocal && f.localFits,
   };

@@ -45,8 +45,8 @@ export interface RoutingInput {
   allowDefer: boolean;
   /** Whose cloud token budget pays (see TokenBudget.keyIdOf). */
   keyId: string;
-  /** The local model's latency key and its lane's predicted wait. */
-  local: { key: string; waitMs: number };
+  /** The local model's latency keys (its load level's, then its own) and its lane's predicted wait. */
+  local: { keys: readonly string[]; waitMs: number };
   /** Why only the device may answer this request, if so (e.g. a grammar only the local engine applies). */
   localOnly?: string;
   /** Skip the local preference: the device already declined (cascade mode). */
@@ -65,6 +65,9 @@ export interface Routed {
 }
 
 export const cloudKey = (provider: string) => `cloud:${provider}`;
+
+/** Latency keys of a local model: at a load level (sequences decoding at once, this one included), then overall. */
+export const localKeys = (model: string, device: string, load: number) => [`${model}@${device}#${load}`, `${model}@${device}`];
 
 export class Router {
   readonly latency: LatencyModel;
@@ -100,7 +103,7 @@ export class Router {
     const started = performance.now();
     const { route } = input;
     const hasCloud = route.cloud.length > 0;
-    const localMs = this.latency.predict(input.local.key, { promptTokens: input.promptTokens, outputTokens: input.maxTokens, waitMs: input.local.waitMs }).ms * this.deps.config.safetyFactor;
+    const localMs = this.latency.predict(input.local.keys, { promptTokens: input.promptTokens, outputTokens: input.maxTokens, waitMs: input.local.waitMs }).ms * this.deps.config.safetyFactor;
     // difficulty matters only where the device could answer in time
     const mayStay = !input.escalated && !input.localOnly && input.privacy !== "local_only" && hasCloud && input.fits && localMs <= input.budgetMs;
     const difficulty = mayStay && this.deps.difficulty ? await this.difficultyOf(input.messages) : undefined;
@@ -116,11 +119,16 @@ export class Router {
         const state = this.deps.clouds.get(id)?.breaker.state;
         return state !== undefined && state !== "open";
       })
-      .map((id) => ({ id, predictedMs: this.latency.predict(cloudKey(id), { promptTokens: input.promptTokens, outputTokens: input.maxTokens }).ms }));
+      .map((id) => ({
+        id,
+        predictedMs: this.latency.predict(cloudKey(id), { promptTokens: input.promptTokens, outputTokens: input.maxTokens }).ms,
+        measured: this.latency.observations(cloudKey(id)) > 0,
+      }));
     const decision = escalate({
       escalate: first,
       localFits: input.fits,
       localPredictedMs: localMs,
+      budgetMs: input.budgetMs,
       allowDefer: input.allowDefer,
       online: this.deps.connectivity?.online ?? true,
       available,

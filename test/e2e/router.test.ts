@@ -3,15 +3,18 @@
  * speaking OpenAI's wire protocol, one Anthropic's), driven with the official openai client and raw HTTP.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
 import { startFakeCloud, type FakeCloud } from "../fakeCloud/fakeCloud.js";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
-import { scratchDir } from "../helpers/paths.js";
+import { CLI, scratchDir } from "../helpers/paths.js";
 
 const MODEL = "edged-kjv:q4_k_m";
+const run = promisify(execFile);
 let openaiCloud: FakeCloud;
 let anthropicCloud: FakeCloud;
 let daemon: RunningDaemon;
@@ -223,6 +226,13 @@ test("offline: deferrable requests are queued (202, job id, idempotent) and answ
   assert.equal(openaiCloud.completedByKey.get("sabbath-1"), 1, "sent with its idempotency key, answered once");
   const list = (await (await fetch(`${daemon.url}/v1/queue?status=done`)).json()) as { data: { id: string }[] };
   assert.ok(list.data.some((j) => j.id === first.body.id));
+
+  const cli = (...args: string[]) => run(process.execPath, [CLI, "queue", ...args, "--data-dir", daemon.dataDir]);
+  assert.equal(JSON.parse((await cli("stats")).stdout).done, 2);
+  const shown = JSON.parse((await cli("show", first.body.id)).stdout) as { status: string; events: { event: string }[] };
+  assert.equal(shown.status, "done");
+  assert.deepEqual(shown.events.map((e) => e.event).filter((e) => e === "enqueued" || e === "done"), ["enqueued", "done"]);
+  await assert.rejects(cli("list", "--status", "finished"), (e: { code: number; stderr: string }) => e.code === 2 && /invalid --status: finished/.test(e.stderr));
 });
 
 test("routing metrics: decisions by reason, latency by route, breaker state per provider", async () => {

@@ -11,7 +11,7 @@ import { CascadeEscalation, ConfidenceProbe } from "../../router/cascadeProbe.js
 import { CloudChainError, type ChainFailure } from "../../router/cloudChain.js";
 import type { Decision } from "../../router/policy.js";
 import { classifyQueuedFailure } from "../../router/queuedChat.js";
-import { cloudKey, type Routed, type RoutingInput } from "../../router/router.js";
+import { cloudKey, localKeys, type Routed, type RoutingInput } from "../../router/router.js";
 import type { CascadeConfig } from "../../router/schemas.js";
 import type { Priority } from "../../scheduler/slotScheduler.js";
 import { readJsonBody } from "../body.js";
@@ -135,12 +135,8 @@ class RoutedChat {
     );
     if (out) {
       const { result, timings } = out;
-      this.deps.routing.router.latency.observe(this.input.local.key, {
-        promptTokens: result.promptTokens,
-        promptMs: timings.promptMs,
-        outputTokens: result.completionTokens,
-        outputMs: timings.generateMs,
-      });
+      const observation = { promptTokens: result.promptTokens, promptMs: timings.promptMs, outputTokens: result.completionTokens, outputMs: timings.generateMs };
+      for (const key of this.input.local.keys) this.deps.routing.router.latency.observe(key, observation);
     }
   }
 
@@ -280,7 +276,10 @@ export function chatCompletionsRoute(deps: GenerationDeps & { routing: RoutingDe
           fits: prompt.length < backend.model.sequenceContextSize,
           ...routing,
           keyId: budget?.keyIdOf(bearerOf(ctx)) ?? "anonymous",
-          local: { key: `${backend.entry.id}@${backend.device}`, waitMs: backend.scheduler.predictedWaitMs(priority) },
+          local: {
+            keys: localKeys(backend.entry.id, backend.device, Math.min(backend.scheduler.busy + 1, backend.scheduler.slots)),
+            waitMs: backend.scheduler.predictedWaitMs(priority),
+          },
           localOnly: grammar ? "response_format is applied by the local grammar engine" : undefined,
         };
         await new RoutedChat(ctx, deps, body, backend, input, { prompt, grammar, deadlineMs, priority }).serve();
