@@ -5,9 +5,10 @@
  * message_delta, message_stop (ping and unknown events are skipped, as Anthropic asks of clients).
  */
 import { z } from "zod";
-import { onStreamEnd } from "./streamEnd.js";
-import type { Transport } from "./transport.js";
-import type { CallOptions, CloudChatRequest, CloudChatResult, CloudEvent, CloudMessage, CloudProvider, FinishReason } from "./types.js";
+import { HttpProvider, type HttpProviderOptions } from "./httpProvider.js";
+import type { SseEvent } from "./sse.js";
+import type { Exchange, HttpResponse } from "./transport.js";
+import type { CloudChatRequest, CloudChatResult, CloudEvent, CloudMessage, FinishReason } from "./types.js";
 
 const Usage = z.object({ input_tokens: z.number(), output_tokens: z.number() });
 const Message = z.object({
@@ -41,30 +42,15 @@ function translateMessages(messages: CloudMessage[]): { system?: string; message
   return { ...(system.length > 0 && { system: system.join("\n\n") }), messages: turns };
 }
 
-export interface AnthropicProviderOptions {
-  id: string;
-  baseUrl: string;
-  model: string;
-  apiKey?: string;
+export interface AnthropicProviderOptions extends HttpProviderOptions {
   anthropicVersion: string;
-  transport: Transport;
 }
 
-export class AnthropicProvider implements CloudProvider {
+export class AnthropicProvider extends HttpProvider<AnthropicProviderOptions> {
   readonly kind = "anthropic";
-  readonly id: string;
-  readonly model: string;
-  private readonly transport: Transport;
 
-  constructor(private readonly options: AnthropicProviderOptions) {
-    this.id = options.id;
-    this.model = options.model;
-    this.transport = options.transport;
-  }
-
-  async chat(req: CloudChatRequest, opts: CallOptions = {}): Promise<CloudChatResult> {
-    const res = await this.transport.send(this.exchange(req, false), opts);
-    const message = await this.transport.json(res, Message, opts.signal);
+  protected async result(res: HttpResponse, signal?: AbortSignal): Promise<CloudChatResult> {
+    const message = await this.transport.json(res, Message, signal);
     return {
       id: message.id,
       model: message.model,
@@ -74,17 +60,8 @@ export class AnthropicProvider implements CloudProvider {
     };
   }
 
-  async stream(req: CloudChatRequest, opts: CallOptions = {}): Promise<AsyncIterable<CloudEvent>> {
-    const res = await this.transport.send(this.exchange(req, true), opts);
-    const events = this.translate(this.transport.events(res, opts.signal));
-    return onStreamEnd(events, (end) => {
-      if (end.kind === "abandoned") this.transport.discard(res);
-    });
-  }
-
-  async probe(signal?: AbortSignal): Promise<void> {
-    const res = await this.transport.send({ url: `${this.options.baseUrl}/v1/models`, method: "GET", headers: this.headers() }, { signal });
-    await res.body.dump();
+  protected probeExchange(): Exchange {
+    return { url: `${this.options.baseUrl}/v1/models`, method: "GET", headers: this.headers() };
   }
 
   private headers(): Record<string, string> {
@@ -92,11 +69,11 @@ export class AnthropicProvider implements CloudProvider {
     return { "anthropic-version": anthropicVersion, ...(apiKey && { "x-api-key": apiKey }) };
   }
 
-  private exchange(req: CloudChatRequest, stream: boolean) {
+  protected exchange(req: CloudChatRequest, stream: boolean): Exchange {
     const { model = this.model, messages, max_tokens, temperature, top_p, stop } = req;
     return {
       url: `${this.options.baseUrl}/v1/messages`,
-      method: "POST" as const,
+      method: "POST",
       headers: { ...this.headers(), accept: stream ? "text/event-stream" : "application/json" },
       body: {
         model,
@@ -110,7 +87,7 @@ export class AnthropicProvider implements CloudProvider {
     };
   }
 
-  private async *translate(frames: AsyncIterable<{ event: string; data: string }>): AsyncGenerator<CloudEvent> {
+  protected async *translate(frames: AsyncIterable<SseEvent>): AsyncGenerator<CloudEvent> {
     const t = this.transport;
     let id = "";
     let model = "";

@@ -3,9 +3,10 @@
  * or as server-sent `data:` chunks (text deltas, a chunk with the finish_reason, a usage chunk, then `[DONE]`).
  */
 import { z } from "zod";
-import { onStreamEnd } from "./streamEnd.js";
-import type { Transport } from "./transport.js";
-import type { CallOptions, CloudChatRequest, CloudChatResult, CloudEvent, CloudProvider, CloudUsage, FinishReason } from "./types.js";
+import { HttpProvider } from "./httpProvider.js";
+import type { SseEvent } from "./sse.js";
+import type { Exchange, HttpResponse } from "./transport.js";
+import type { CloudChatRequest, CloudChatResult, CloudEvent, CloudUsage, FinishReason } from "./types.js";
 
 const Usage = z.object({ prompt_tokens: z.number(), completion_tokens: z.number() });
 const ChatCompletion = z.object({
@@ -29,29 +30,11 @@ const FINISH: Partial<Record<string, FinishReason>> = { stop: "stop", length: "l
 const finishReason = (reason: string): FinishReason => FINISH[reason] ?? "stop";
 const usage = (u: z.infer<typeof Usage>): CloudUsage => ({ promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens });
 
-export interface OpenAIProviderOptions {
-  id: string;
-  baseUrl: string;
-  model: string;
-  apiKey?: string;
-  transport: Transport;
-}
-
-export class OpenAIProvider implements CloudProvider {
+export class OpenAIProvider extends HttpProvider {
   readonly kind = "openai";
-  readonly id: string;
-  readonly model: string;
-  private readonly transport: Transport;
 
-  constructor(private readonly options: OpenAIProviderOptions) {
-    this.id = options.id;
-    this.model = options.model;
-    this.transport = options.transport;
-  }
-
-  async chat(req: CloudChatRequest, opts: CallOptions = {}): Promise<CloudChatResult> {
-    const res = await this.transport.send(this.exchange(req, false), opts);
-    const completion = await this.transport.json(res, ChatCompletion, opts.signal);
+  protected async result(res: HttpResponse, signal?: AbortSignal): Promise<CloudChatResult> {
+    const completion = await this.transport.json(res, ChatCompletion, signal);
     const choice = completion.choices[0]!;
     return {
       id: completion.id,
@@ -62,28 +45,19 @@ export class OpenAIProvider implements CloudProvider {
     };
   }
 
-  async stream(req: CloudChatRequest, opts: CallOptions = {}): Promise<AsyncIterable<CloudEvent>> {
-    const res = await this.transport.send(this.exchange(req, true), opts);
-    const events = this.translate(this.transport.events(res, opts.signal));
-    return onStreamEnd(events, (end) => {
-      if (end.kind === "abandoned") this.transport.discard(res);
-    });
-  }
-
-  async probe(signal?: AbortSignal): Promise<void> {
-    const res = await this.transport.send({ url: `${this.options.baseUrl}/models`, method: "GET", headers: this.headers() }, { signal });
-    await res.body.dump();
+  protected probeExchange(): Exchange {
+    return { url: `${this.options.baseUrl}/models`, method: "GET", headers: this.headers() };
   }
 
   private headers(): Record<string, string> {
     return this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {};
   }
 
-  private exchange(req: CloudChatRequest, stream: boolean) {
+  protected exchange(req: CloudChatRequest, stream: boolean): Exchange {
     const { model = this.model, messages, max_tokens, temperature, top_p, stop, seed } = req;
     return {
       url: `${this.options.baseUrl}/chat/completions`,
-      method: "POST" as const,
+      method: "POST",
       headers: { ...this.headers(), accept: stream ? "text/event-stream" : "application/json" },
       body: {
         model,
@@ -99,7 +73,7 @@ export class OpenAIProvider implements CloudProvider {
   }
 
   /** Chunks to events; the done event waits for `[DONE]` (or the end), as the usage chunk follows the finish_reason. */
-  private async *translate(frames: AsyncIterable<{ data: string }>): AsyncGenerator<CloudEvent> {
+  protected async *translate(frames: AsyncIterable<SseEvent>): AsyncGenerator<CloudEvent> {
     let finish: FinishReason | undefined;
     let totals: CloudUsage | undefined;
     let id = "";
