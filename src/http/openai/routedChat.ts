@@ -1,0 +1,224 @@
+/**
+ * One chat request on its way through the router: the decision carried out — on the device (optionally as a
+ * cascade), in the cloud with fallback, in the offline queue, or refused — and recorded with its predicted and
+ * actual latency in the headers, the request log and /metrics.
+ */
+import type { LlamaGrammar, Token } from "node-llama-cpp";
+import type { ChatBackend } from "../../models/modelRegistry.js";
+import { CascadeEscalation, ConfidenceProbe } from "../../router/cascadeProbe.js";
+import { CloudChainError, type ChainFailure } from "../../router/cloudChain.js";
+import type { Decision } from "../../router/policy.js";
+import { classifyQueuedFailure } from "../../router/queuedChat.js";
+import { cloudKey, type Routed, type RoutingInput } from "../../router/router.js";
+import type { CascadeConfig } from "../../router/schemas.js";
+import type { Priority } from "../../scheduler/slotScheduler.js";
+import { ApiError } from "../errors.js";
+import { HeldStream, SseStream, type EventStream } from "../eventStream.js";
+import { newId, runGeneration, samplingFrom, type GenerationDeps } from "../generation.js";
+import { sendJson } from "../respond.js";
+import { setRouteHeaders } from "../routing.js";
+import type { RequestContext } from "../routes.js";
+import { answerFromCloud, cloudRequestOf } from "./cloudChat.js";
+import { chatShape } from "./chatShape.js";
+import type { RoutingDeps } from "./routingDeps.js";
+import type { ChatCompletionRequest } from "./schemas.js";
+
+/** What the device needs to answer: the rendered prompt and the request's scheduling. */
+export interface LocalPlan {
+  prompt: Token[];
+  grammar?: LlamaGrammar;
+  deadlineMs?: number;
+  priority: Priority;
+}
+
+const describeFailures = (failures: ChainFailure[]) => failures.map((f) => `${f.target}: ${f.kind}`).join(", ");
+
+/** One chat request on its way through the router. */
+export class RoutedChat {
+  private readonly includeUsage: boolean;
+  /** Who answered, for the log: "local", a cloud target, or "queue". */
+  private servedBy = "local";
+  private fallback?: string;
+  private cascade?: string;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly deps: GenerationDeps & { routing: RoutingDeps },
+    private readonly body: ChatCompletionRequest,
+    private readonly backend: ChatBackend,
+    private readonly input: RoutingInput,
+    private readonly local: LocalPlan,
+  ) {
+    this.includeUsage = body.stream_options?.include_usage ?? false;
+  }
+
+  async serve(): Promise<void> {
+    const { router } = this.deps.routing;
+    const routed = await router.decide(this.input);
+    let decision = routed.decision;
+    setRouteHeaders(this.ctx.res, decision, routed);
+    try {
+      decision = await this.follow(routed);
+    } finally {
+      this.record(decision, routed);
+    }
+  }
+
+  /** Carries out a decision; resolves with the decision that finally held (a cascade may escalate). */
+  private async follow(routed: Routed): Promise<Decision> {
+    const { decision } = routed;
+    switch (decision.route) {
+      case "reject": {
+        const r = decision.reject!;
+        const type = r.status === 429 ? "rate_limit_error" : r.status === 403 ? "permission_error" : "server_error";
+        throw new ApiError(r.status, r.message, type, r.code);
+      }
+      case "queue":
+        this.defer(routed);
+        return decision;
+      case "cloud":
+        await this.cloud(decision, routed);
+        return decision;
+      case "local": {
+        const cascade = this.input.route.config.cascade;
+        if (!cascade || decision.reason !== "within_budget") {
+          await this.onDevice();
+          return decision;
+        }
+        return this.cascadeFrom(cascade, decision);
+      }
+    }
+  }
+
+  private async onDevice(probe?: ConfidenceProbe, stream: EventStream | undefined = this.body.stream ? new SseStream(this.ctx.res) : undefined): Promise<void> {
+    this.backend.model.assertFits(this.local.prompt, "messages");
+    const out = await runGeneration(
+      this.ctx,
+      this.backend,
+      this.deps.metrics,
+      {
+        prompt: this.local.prompt,
+        maxTokens: this.input.maxTokens,
+        sampling: samplingFrom(this.body),
+        stop: this.body.stop,
+        grammar: this.local.grammar,
+        stream,
+        deadlineMs: this.local.deadlineMs,
+        priority: this.local.priority,
+        probe,
+      },
+      chatShape(newId("chatcmpl"), this.backend.entry.id, this.includeUsage),
+    );
+    if (out) {
+      const { result, timings } = out;
+      const observation = { promptTokens: result.promptTokens, promptMs: timings.promptMs, outputTokens: result.completionTokens, outputMs: timings.generateMs };
+      for (const key of this.input.local.keys) this.deps.routing.router.latency.observe(key, observation);
+    }
+  }
+
+  /** Local first; the first tokens' confidence decides whether that answer stands. */
+  private async cascadeFrom(cascade: CascadeConfig, decision: Decision): Promise<Decision> {
+    const held = this.body.stream ? new HeldStream(new SseStream(this.ctx.res)) : undefined;
+    const probe = new ConfidenceProbe(cascade, () => {
+      this.ctx.res.setHeader("x-edged-cascade", `kept: mean log-probability ${probe.meanLogprob!.toFixed(2)} >= ${cascade.minMeanLogprob}`);
+      held?.release();
+    });
+    try {
+      await this.onDevice(probe, held);
+      return decision;
+    } catch (error) {
+      if (!(error instanceof CascadeEscalation)) throw error;
+      this.cascade = `escalated: ${error.message}`;
+      this.ctx.res.setHeader("x-edged-cascade", this.cascade);
+      const routed = await this.deps.routing.router.decide({ ...this.input, escalated: { escalate: "low_confidence", detail: error.message } });
+      setRouteHeaders(this.ctx.res, routed.decision, routed);
+      return this.follow(routed);
+    }
+  }
+
+  private async cloud(decision: Decision, routed: Routed): Promise<void> {
+    const { router, metrics, budget, observer } = this.deps.routing;
+    for (const [kind, n] of Object.entries(routed.redactionCounts ?? {})) if (n) metrics.redactions.inc({ kind }, n);
+    try {
+      const answer = await answerFromCloud(this.ctx, {
+        targets: decision.targets,
+        providers: router.providers,
+        request: cloudRequestOf(this.body, routed.outgoing, this.input.maxTokens),
+        stream: this.body.stream ?? false,
+        includeUsage: this.includeUsage,
+        observer,
+        beforeAnswer: (target, failures) => {
+          this.servedBy = target;
+          this.ctx.res.setHeader("x-edged-cloud-target", target);
+          if (failures.length) this.fallbackHeader(target, failures);
+        },
+      });
+      budget?.record(this.input.keyId, answer.answer.promptTokens + answer.answer.completionTokens);
+      router.latency.observe(cloudKey(answer.target), {
+        fixedMs: answer.firstByteMs,
+        promptTokens: 0,
+        promptMs: 0,
+        outputTokens: answer.answer.completionTokens,
+        outputMs: answer.totalMs - answer.firstByteMs,
+      });
+    } catch (error) {
+      if (!(error instanceof CloudChainError)) throw error;
+      if (this.input.allowDefer && classifyQueuedFailure(error) === "connection") {
+        this.fallbackHeader("queue", error.failures);
+        this.ctx.res.setHeader("x-edged-route", "queue");
+        return this.defer(routed);
+      }
+      if (!decision.fallbackToLocal) {
+        throw new ApiError(502, `No cloud target could answer: ${describeFailures(error.failures)}`, "server_error", "cloud_unavailable");
+      }
+      this.fallbackHeader("local", error.failures);
+      this.ctx.res.setHeader("x-edged-route", "local");
+      await this.onDevice();
+    }
+  }
+
+  private fallbackHeader(to: string, failures: ChainFailure[]): void {
+    this.fallback = `${to} (${describeFailures(failures)})`;
+    this.ctx.res.setHeader("x-edged-fallback", this.fallback);
+  }
+
+
+  private defer(routed: Routed): void {
+    const queue = this.deps.routing.queue!;
+    const idempotencyKey = this.ctx.req.headers["idempotency-key"];
+    const { job } = queue.defer({ route: this.body.model, keyId: this.input.keyId, request: cloudRequestOf(this.body, routed.outgoing, this.input.maxTokens) }, typeof idempotencyKey === "string" ? idempotencyKey : undefined);
+    this.servedBy = "queue";
+    sendJson(this.ctx.res, 202, queue.view(job), { location: `/v1/queue/${job.id}` });
+  }
+
+  private record(decision: Decision, routed: Routed): void {
+    const { metrics, log } = this.deps.routing;
+    const actualMs = performance.now() - this.ctx.started;
+    const route = this.fallback?.startsWith("local") ? "local" : decision.route;
+    metrics.decisions.inc({ route: decision.route, reason: decision.reason });
+    if (decision.predictedMs !== undefined) metrics.predicted.observe(decision.predictedMs / 1000, { route: decision.route });
+    if (route === "local" || route === "cloud") {
+      metrics.latency.observe(actualMs / 1000, { route });
+      metrics.budget.inc({ route, met: String(actualMs <= this.input.budgetMs) });
+    }
+    log(
+      JSON.stringify({
+        event: "route",
+        model: this.body.model,
+        route,
+        reason: decision.reason,
+        served_by: this.servedBy,
+        fallback: this.fallback,
+        cascade: this.cascade,
+        budget_ms: this.input.budgetMs,
+        predicted_ms: decision.predictedMs === undefined ? undefined : Math.round(decision.predictedMs),
+        actual_ms: Math.round(actualMs * 10) / 10,
+        decision_ms: Math.round(routed.decisionMs * 1000) / 1000,
+        prompt_tokens: this.input.promptTokens,
+        max_tokens: this.input.maxTokens,
+        redactions: routed.redactions,
+        difficulty: routed.difficulty,
+      }),
+    );
+  }
+}
