@@ -139,8 +139,13 @@ export class Router {
     return { decision, outgoing: guard.messages, redactions: guard.total, redactionCounts: guard.counts, difficulty, decisionMs: performance.now() - started };
   }
 
+  /** With labelled examples, features and similarity; the features alone when there are none or embedding fails. */
   private async difficultyOf(messages: CloudMessage[]): Promise<number> {
     const estimator = this.deps.difficulty!;
-    return this.deps.config.examples.length ? (await estimator.estimate(messages)).score : estimator.featuresOnly(messages);
+    if (this.deps.config.examples.length === 0) return estimator.featuresOnly(messages);
+    return estimator.estimate(messages).then(
+      (e) => e.score,
+      () => estimator.featuresOnly(messages),
+    );
   }
 }

@@ -90,6 +90,13 @@ test("a small request is answered on the device; a long one goes to the cloud; b
   assert.equal(cloud.data.model, "gpt-fake");
   assert.equal(cloud.data.usage?.completion_tokens, 12);
 
+  const hard = await post("/v1/chat/completions", {
+    ...small("Prove step by step that the square root of two is irrational, then compare three other proofs and analyse their trade-offs. Explain why each step must hold, and derive the general case for any prime."),
+    max_tokens: 8,
+  });
+  assert.equal(hard.headers.get("x-edged-route"), "cloud");
+  assert.match(hard.headers.get("x-edged-route-reason")!, /^complex_prompt: difficulty 0\.\d+ >= 0.75/);
+
   const generous = await client.chat.completions.create({ ...big("Tell me a story"), max_tokens: 8 }, { headers: { "x-edged-latency-budget-ms": "5000" } }).withResponse();
   assert.equal(generous.response.headers.get("x-edged-route"), "local", "a generous budget keeps it on the device");
 });
