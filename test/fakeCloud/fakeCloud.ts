@@ -35,6 +35,8 @@ export interface FakeCloudOptions {
   apiKey?: string;
   /** Latency of every chat answer; none by default. */
   latency?: Latency;
+  /** Called the moment an answer generated in full has been sent (not for replays from the cache): crash tests act then. */
+  onCompleted?: (record: RecordedRequest) => void;
 }
 
 export interface RecordedRequest {
@@ -181,6 +183,7 @@ export async function startFakeCloud(options: FakeCloudOptions = {}): Promise<Fa
       cache.set(key, reply);
       completedByKey.set(key, (completedByKey.get(key) ?? 0) + 1);
     }
+    options.onCompleted?.(record);
   }
 
   function send(res: ServerResponse, reply: Reply, record: RecordedRequest, outcome: RecordedRequest["outcome"]): void {
