@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { durationMs } from "./config/duration.js";
 import type { Config } from "./config/schema.js";
+import type { CircuitBreaker } from "./cloud/circuitBreaker.js";
 import { createProvider, type ConfiguredProvider } from "./cloud/providers.js";
 import { openDatabase } from "./db/open.js";
 import type { ChatDeferral, RoutingDeps } from "./http/openai/routingDeps.js";
@@ -17,7 +18,7 @@ import { ReplayWorker } from "./offline/replayWorker.js";
 import { BUDGET_MIGRATIONS } from "./router/budgetMigrations.js";
 import type { ChainObserver } from "./router/cloudChain.js";
 import { DifficultyEstimator } from "./router/difficulty.js";
-import { classifyQueuedFailure, queuedChatSender } from "./router/queuedChat.js";
+import { chargeQueuedChat, classifyQueuedFailure, queuedChatSender } from "./router/queuedChat.js";
 import { Router } from "./router/router.js";
 import { TokenBudget } from "./router/tokenBudget.js";
 import type { Registry } from "./telemetry/metrics.js";
@@ -41,6 +42,16 @@ async function anyAnswers(clouds: Iterable<ConfiguredProvider>, signal: AbortSig
   }
   return false;
 }
+
+/** How long no call could get through: 0 while any breaker admits; else until the first open one half-opens. */
+function holdWhileBreakersRefuse(breakers: CircuitBreaker[]): number {
+  if (breakers.some((b) => b.admitting)) return 0;
+  const open = breakers.map((b) => b.retryInMs).filter((ms) => ms > 0);
+  return open.length ? Math.min(...open) : HALF_OPEN_POLL_MS;
+}
+
+/** Half-open breakers busy with their trial calls: look again this soon (a replayed trial also wakes the worker when it ends). */
+const HALF_OPEN_POLL_MS = 100;
 
 export function startRouterSide(config: Config, deps: { models: ModelRegistry; registry: Registry; defaultChat: string; embedding?: string; log: (line: string) => void }): RouterSide {
   const { models, log } = deps;
@@ -69,10 +80,12 @@ export function startRouterSide(config: Config, deps: { models: ModelRegistry; r
   };
   const worker = new ReplayWorker({
     store: jobs,
-    send: queuedChatSender(router, budget, observer),
+    send: queuedChatSender(router, observer),
+    onDone: chargeQueuedChat(budget),
     classify: classifyQueuedFailure,
     connectivity,
     concurrency: config.offline.concurrency,
+    holdMs: () => holdWhileBreakersRefuse([...clouds.values()].map((c) => c.breaker)),
     backoff: { baseMs: config.offline.retryBaseMs, maxMs: config.offline.retryMaxMs },
   });
   if (clouds.size > 0) worker.start();

@@ -23,6 +23,14 @@ const BENCHMARKS: Record<string, Benchmark> = {
     description: "the audited memory: write, rollback, forget+verify, search latencies and database size at growing sizes",
     load: async () => (await import("../../benchmarks/memory.js")).runMemoryBench,
   },
+  router: {
+    description: "the router's decision overhead; a mixed workload with 30-500 ms budgets: router vs always-local vs always-cloud",
+    load: async () => (await import("../../benchmarks/router.js")).runRouterBench,
+  },
+  offline: {
+    description: "the offline queue: requests deferred while the cloud is down, replayed through SIGKILLs; lost, duplicated, throughput",
+    load: async () => (await import("../../benchmarks/offline.js")).runOfflineBench,
+  },
 };
 
 const USAGE = `usage: edged bench <benchmark> [options]

@@ -35,6 +35,12 @@ export class CircuitBreaker {
     return this.current;
   }
 
+  /** Whether a call made now would be let through (closed, or half-open with a trial call to spare). */
+  get admitting(): boolean {
+    const state = this.state;
+    return state === "closed" || (state === "half-open" && this.trials < this.options.halfOpenMaxCalls);
+  }
+
   /** Milliseconds until an open breaker lets trial calls through; 0 when it is not open. */
   get retryInMs(): number {
     return this.state === "open" ? this.openedAt + this.options.openMs - this.now() : 0;

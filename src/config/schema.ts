@@ -107,7 +107,7 @@ export const Config = z
         /** How often an unreachable cloud is probed. */
         probeInterval: Duration.default("5s"),
         /** Jobs replayed at once. */
-        concurrency: z.coerce.number().int().min(1).max(64).default(2),
+        concurrency: z.coerce.number().int().min(1).max(64).default(8),
       })
       .strict()
       .prefault({}),

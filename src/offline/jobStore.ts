@@ -167,7 +167,8 @@ export class JobStore {
         for (const job of jobs) {
           if (job.attempts >= job.maxAttempts) this.bury(job, "the attempt was interrupted", "interrupted on its last attempt", now);
           else {
-            this.q.toQueued.run({ id: job.id, error: job.error, next: now, now });
+            // due when it was first due: it goes before the backlog that waited behind it, not after
+            this.q.toQueued.run({ id: job.id, error: job.error, next: Math.min(job.nextAttemptAt, now), now });
             this.record(job.id, job.attempts, "recovered", null, now);
           }
         }

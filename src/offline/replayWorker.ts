@@ -25,6 +25,10 @@ export interface ReplayWorkerOptions {
   classify: (error: unknown) => FailureKind;
   connectivity: ConnectivityWatcher;
   concurrency?: number;
+  /** Milliseconds before any send could get through (e.g. while every circuit breaker is open): nothing is claimed until then. */
+  holdMs?: () => number;
+  /** Called once a job's result is recorded (not for a result a stale claim could not record). */
+  onDone?: (job: ClaimedJob, result: unknown) => void;
   backoff?: { baseMs: number; maxMs: number };
   random?: () => number;
   timers?: Timers;
@@ -101,7 +105,7 @@ export class ReplayWorker {
     const expiry = this.store.nextExpiryAt();
     if (expiry !== null && expiry <= this.store.now()) this.store.expire();
     const free = this.concurrency - this.inFlight.size;
-    if (this.connectivity.online && free > 0) for (const job of this.store.claimDue(free)) this.launch(job);
+    if (this.connectivity.online && free > 0 && this.held() === 0) for (const job of this.store.claimDue(free)) this.launch(job);
     this.arm();
     if (this.inFlight.size === 0) this.settleIdle();
   }
@@ -109,10 +113,15 @@ export class ReplayWorker {
   /** Wakes at the next expiry, and at the next due job while a send could start. */
   private arm(): void {
     const times = [this.store.nextExpiryAt()];
-    if (this.connectivity.online && this.inFlight.size < this.concurrency) times.push(this.store.nextDueAt());
+    const held = this.held();
+    if (this.connectivity.online && this.inFlight.size < this.concurrency) times.push(held > 0 ? this.store.now() + held : this.store.nextDueAt());
     const at = Math.min(...times.filter((t) => t !== null));
     if (at === Infinity) return;
     this.timer = this.timers.setTimeout(this.wake, Math.min(Math.max(at - this.store.now(), 0), MAX_DELAY_MS));
+  }
+
+  private held(): number {
+    return Math.max(0, this.options.holdMs?.() ?? 0);
   }
 
   private disarm(): void {
@@ -137,7 +146,7 @@ export class ReplayWorker {
       if (!signal.aborted) this.fail(job, error);
       return;
     }
-    this.store.complete(job.id, job.lease, result);
+    if (this.store.complete(job.id, job.lease, result)) this.options.onDone?.(job, result);
     this.connectivity.reportSuccess();
   }
 

@@ -26,6 +26,9 @@ export class CloudChainError extends Error {
   }
 }
 
+/** Every target was unreachable or fast-failed by its open breaker: no answer could have come from the cloud. */
+export const noTargetReached = (error: CloudChainError) => error.failures.length > 0 && error.failures.every((f) => f.kind === "connect" || f.kind === "breaker_open");
+
 export interface ChainObserver {
   /** One call's outcome: "ok" or the error kind. */
   onCall?(target: string, outcome: string): void;

@@ -153,12 +153,15 @@ test("recoverInterrupted requeues running jobs with the attempt counted; one cut
   clock.advance(100);
   assert.equal(store.recoverInterrupted(), 2);
   const back = store.get(spare.id)!;
-  assert.deepEqual([back.status, back.attempts, back.lease, back.nextAttemptAt], ["queued", 1, null, clock.now()]);
+  assert.deepEqual([back.status, back.attempts, back.lease, back.nextAttemptAt], ["queued", 1, null, spare.nextAttemptAt], "due when it was first due");
   assert.deepEqual(eventNames(store, spare.id), ["enqueued", "claimed", "recovered"]);
   const dead = store.get(last.id)!;
   assert.deepEqual([dead.status, dead.reason], ["dead", "interrupted on its last attempt"]);
   assert.equal(store.recoverInterrupted(), 0);
-  assert.equal(store.claimDue(5)[0]!.attempts, 2);
+  const backlog = add(store, {});
+  const claimed = store.claimDue(1);
+  assert.deepEqual(claimed.map((j) => [j.id, j.attempts]), [[spare.id, 2]], "ahead of the backlog that waited behind it");
+  assert.equal(store.get(backlog.id)!.status, "queued");
 });
 
 test("list pages newest first, counts by status, purge removes old finished jobs and their events", () => {

@@ -14,7 +14,7 @@ const dir = scratchDir("edged-offline-");
 let n = 0;
 
 /** A worker on a fresh queue and a fake clock, sending with `send`; the cloud's reachability is `cloud.up`. */
-function setup(options: Pick<ReplayWorkerOptions, "send"> & Partial<Pick<ReplayWorkerOptions, "classify" | "concurrency">> & { online?: boolean }) {
+function setup(options: Pick<ReplayWorkerOptions, "send"> & Partial<Pick<ReplayWorkerOptions, "classify" | "concurrency" | "holdMs" | "onDone">> & { online?: boolean }) {
   const clock = new FakeClock();
   const store = new JobStore(openDatabase(join(dir, `queue-${n++}.db`), OFFLINE_MIGRATIONS), { now: clock.now });
   const cloud = { up: options.online ?? true };
@@ -25,6 +25,8 @@ function setup(options: Pick<ReplayWorkerOptions, "send"> & Partial<Pick<ReplayW
     send: options.send,
     classify: options.classify ?? (() => "retryable"),
     concurrency: options.concurrency ?? 2,
+    holdMs: options.holdMs,
+    onDone: options.onDone,
     backoff: { baseMs: 1000, maxMs: 8000 },
     random: () => 0.5,
     timers: clock,
@@ -210,4 +212,27 @@ test("stop() aborts sends in flight; their jobs stay running and the next start 
     ["enqueued", "claimed", "recovered", "claimed", "done"],
   );
   await next.stop();
+});
+
+test("nothing is claimed while the sender says no send could get through (every breaker open); each recorded result is reported once", async () => {
+  const sent: string[] = [];
+  const done: string[] = [];
+  const hold = { until: Infinity };
+  const { clock, worker, enqueue, store } = setup({
+    send: async (job) => void sent.push(job.id),
+    holdMs: () => hold.until - clock.now(),
+    onDone: (job) => void done.push(job.id),
+  });
+  hold.until = clock.now() + 5000;
+  const id = enqueue({ n: 1 });
+  worker.start();
+  await settle();
+  assert.deepEqual(sent, []);
+  assert.equal(store.get(id)!.attempts, 0, "no attempt is spent while held");
+  clock.advance(5000);
+  await settle();
+  await worker.drain();
+  assert.deepEqual(sent, [id]);
+  assert.deepEqual(done, [id]);
+  await worker.stop();
 });

@@ -6,9 +6,8 @@
 import type { LlamaGrammar, Token } from "node-llama-cpp";
 import type { ChatBackend } from "../../models/modelRegistry.js";
 import { CascadeEscalation, ConfidenceProbe } from "../../router/cascadeProbe.js";
-import { CloudChainError, type ChainFailure } from "../../router/cloudChain.js";
+import { CloudChainError, noTargetReached, type ChainFailure } from "../../router/cloudChain.js";
 import type { Decision } from "../../router/policy.js";
-import { classifyQueuedFailure } from "../../router/queuedChat.js";
 import { cloudKey, type Routed, type RoutingInput } from "../../router/router.js";
 import type { CascadeConfig } from "../../router/schemas.js";
 import type { Priority } from "../../scheduler/slotScheduler.js";
@@ -163,7 +162,7 @@ export class RoutedChat {
       });
     } catch (error) {
       if (!(error instanceof CloudChainError)) throw error;
-      if (this.input.allowDefer && classifyQueuedFailure(error) === "connection") {
+      if (this.input.allowDefer && noTargetReached(error)) {
         this.fallbackHeader("queue", error.failures);
         this.ctx.res.setHeader("x-edged-route", "queue");
         return this.defer(routed);
