@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "../db/open.js";
 import { AuditChain, verifyChain, verifyEntryInPlace, type ChainReport } from "./auditChain.js";
+import { newItemId } from "./itemId.js";
 import { VectorIndex } from "./vectorIndex.js";
 import { CreateMemory, SearchMemory, UpdateMemory, type ForgetReceipt, type MemoryItem, type MemoryVersion } from "./schemas.js";
 
@@ -171,9 +172,9 @@ export class MemoryStore {
 
   create(input: CreateMemory, embedding?: Float32Array): MemoryItem {
     const m = CreateMemory.parse(input);
-    const id = `mem_${randomBytes(16).toString("base64url")}`;
-    const salt = randomBytes(16);
     const at = this.now();
+    const id = newItemId(at);
+    const salt = randomBytes(16);
     const expiresAt = m.expires_at ?? (m.ttl_ms ? at + m.ttl_ms : null);
     const hash = hashContent(salt, m.content);
     const metadata = JSON.stringify(m.metadata);

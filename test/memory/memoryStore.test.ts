@@ -156,3 +156,17 @@ test("a database of the first schema upgrades in place: versions, contents and t
   assert.equal(store.rollback("mem_a", 1).content, "likes tea");
   assert.equal(store.verify().ok, true);
 });
+
+test("item ids sort by creation time, so new items append to the id index instead of landing on a random page", () => {
+  let clock = 1_700_000_000_000;
+  const { store } = fresh({ now: () => clock });
+  const made: { id: string; at: number }[] = [];
+  for (let i = 0; i < 200; i++) {
+    clock += i % 3; // some in the same millisecond as the one before
+    made.push({ id: store.create({ subject: "s", content: `note ${i}` }).id, at: clock });
+  }
+  for (let i = 1; i < made.length; i++) if (made[i]!.at > made[i - 1]!.at) assert.ok(made[i - 1]!.id < made[i]!.id, `${made[i - 1]!.id} < ${made[i]!.id}`);
+  const ids = made.map((m) => m.id);
+  assert.equal(new Set(ids).size, ids.length);
+  assert.match(ids[0]!, /^mem_[-0-9A-Z_a-z]{22}$/);
+});
