@@ -17,6 +17,7 @@ export async function calibrate(model: LlamaChatModel): Promise<Observation> {
     maxTokens: OUTPUT_TOKENS,
     sampling: { temperature: 1, topP: 1, seed: 1 },
     stop: [],
+    forget: true,
     signal: AbortSignal.timeout(10_000),
     onText: () => void (first = Number.isNaN(first) ? performance.now() : first),
   });

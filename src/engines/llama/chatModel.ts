@@ -43,6 +43,8 @@ export interface GenerateOptions {
   evaluationPriority?: 1 | 2 | 3 | 4 | 5;
   /** Receives text as it becomes safe to show (stop sequences never leak). */
   onText?: (text: string) => void;
+  /** Leave no evaluated state for later requests to reuse (a calibration run is not a conversation). */
+  forget?: boolean;
   /** Receives each generated token's probability (asked for only when given: it costs a softmax per token). */
   onProbability?: (probability: number) => void;
 }
@@ -204,7 +206,7 @@ export class LlamaChatModel {
       if (options.grammar?.trimWhitespaceSuffix) text = text.trimEnd();
       return { text, finishReason, promptTokens: prompt.length, reusedTokens: lease.reused, completionTokens };
     } finally {
-      await lease.release(clean);
+      await lease.release(clean && !options.forget);
     }
   }
 
