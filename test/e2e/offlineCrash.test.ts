@@ -11,6 +11,7 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { startFakeCloud, type RecordedRequest } from "../fakeCloud/fakeCloud.js";
+import { until } from "../helpers/until.js";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
 import { scratchDir } from "../helpers/paths.js";
 
@@ -21,16 +22,6 @@ const CHAT = "/v1/chat/completions";
 const prompt = (i: number) => `Number ${i} asks what the field will yield`;
 /** What the fake cloud answers (test/fakeCloud/protocols.ts): the word count, then the text. */
 const expected = (i: number) => `You said 8 words: ${prompt(i)}`;
-
-async function until<T>(what: string, read: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 test("SIGKILL during replay, three times: every deferred job is done once, with its own answer", { timeout: 90_000 }, async (t) => {
   // a kill armed for "the moment the cloud has sent an answer" fires inside the fake's own handler

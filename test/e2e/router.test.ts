@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
 import { startFakeCloud, type FakeCloud } from "../fakeCloud/fakeCloud.js";
+import { until } from "../helpers/until.js";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
 import { CLI, scratchDir } from "../helpers/paths.js";
 
@@ -27,16 +28,6 @@ const small = (content: string) => ({ model: MODEL, max_tokens: 4, messages: [{ 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${daemon.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
-}
-
-async function until<T>(what: string, read: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 before(async () => {
