@@ -7,7 +7,8 @@
  *     requests with budgets of 30, 50, 100 and 500 ms, each budget with its typical answer length, sent by
  *     concurrent clients under three strategies in the same run — the router, always local (local_only) and always
  *     cloud (the fake cloud called directly) — in alternating phases, for two cloud profiles: one fast enough to
- *     answer within the budgets it is needed for, and one as slow as a typical hosted model.
+ *     answer within the budgets it is needed for, and one as slow as a typical hosted model. A fourth strategy is
+ *     the router with `router.offloadWhenBusy` (a second daemon).
  */
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -98,7 +99,7 @@ async function decisionOverhead(flags: Flags) {
       privacy: "default",
       allowDefer: false,
       keyId: budget.keyIdOf("bench"),
-      local: { keys: ["local@cpu#1", "local@cpu"], waitMs: 0 },
+      local: { keys: ["local@cpu#1", "local@cpu"], waitMs: 0, busy: false },
     };
   };
   const cases = [
@@ -129,7 +130,7 @@ interface Outcome {
   route: string;
   status: number;
 }
-type Strategy = "router" | "local" | "cloud";
+type Strategy = "router" | "offload" | "local" | "cloud";
 
 /** A seeded generator, so every strategy gets the same requests in the same order. */
 function mulberry32(seed: number) {
@@ -146,18 +147,20 @@ async function workload(profile: ProfileName, concurrency: number, flags: Flags,
   const cloud = await startFakeCloud();
   const jitter = mulberry32(7);
   cloud.setFaults(() => ({ latency: { firstByteMs: p.firstByteMs * (0.8 + 0.4 * jitter()), perTokenMs: p.perTokenMs } }));
-  const daemon = await startBenchDaemon([], {
+  const config = (offloadWhenBusy: boolean) => ({
     cloud: { providers: [{ id: "cloud", kind: "openai", baseUrl: cloud.openaiBaseUrl, model: "cloud-model", retry: { maxRetries: 0 } }] },
     // the provider's nominal speed, as an operator would configure it; measurements take over from the first answer
-    router: { priors: { cloudFirstByteMs: p.firstByteMs, cloudTokensPerSecond: 1000 / p.perTokenMs } },
+    router: { priors: { cloudFirstByteMs: p.firstByteMs, cloudTokensPerSecond: 1000 / p.perTokenMs }, offloadWhenBusy },
   });
+  const daemon = await startBenchDaemon([], config(false));
+  const offloading = await startBenchDaemon(["--data-dir", ".cache/bench-data-offload"], config(true));
   const random = mulberry32(42);
   const specs = Array.from({ length: flags.requests }, (_, i) => ({ ...CLASSES[i % CLASSES.length]!, prompt: prompts[Math.floor(random() * prompts.length)]! }));
   const send = async (strategy: Strategy, spec: (typeof specs)[number]): Promise<Outcome> => {
     const body = { model: strategy === "cloud" ? "cloud-model" : "edged-kjv:q4_k_m", max_tokens: spec.maxTokens, temperature: 0, messages: [{ role: "user", content: spec.prompt }] };
     const headers: Record<string, string> = { "content-type": "application/json", "x-edged-latency-budget-ms": String(spec.budgetMs) };
     if (strategy === "local") headers["x-edged-privacy"] = "local_only";
-    const url = strategy === "cloud" ? `${cloud.openaiBaseUrl}/chat/completions` : `${daemon.baseURL}/chat/completions`;
+    const url = strategy === "cloud" ? `${cloud.openaiBaseUrl}/chat/completions` : `${(strategy === "offload" ? offloading : daemon).baseURL}/chat/completions`;
     const t = performance.now();
     const res = await fetch(url, { method: "POST", headers, body: JSON.stringify(body) });
     await res.arrayBuffer();
@@ -175,15 +178,16 @@ async function workload(profile: ProfileName, concurrency: number, flags: Flags,
     return out;
   };
   progress(`${profile}, ${concurrency} clients: warming up`);
-  for (const spec of specs.slice(0, 16)) await send("router", spec);
+  for (const spec of specs.slice(0, 16)) for (const strategy of ["router", "offload"] as const) await send(strategy, spec);
   const outcomes: Outcome[] = [];
-  for (const order of [["router", "local", "cloud"], ["cloud", "local", "router"]] as Strategy[][]) {
+  for (const order of [["router", "offload", "local", "cloud"], ["cloud", "local", "offload", "router"]] as Strategy[][]) {
     for (const strategy of order) {
       progress(`${profile}, ${concurrency} clients: ${strategy}, ${specs.length} requests`);
       outcomes.push(...(await phase(strategy)));
     }
   }
   await daemon.stop();
+  await offloading.stop();
   await cloud.stop();
   const summary = (strategy: Strategy) => {
     const rows = outcomes.filter((o) => o.strategy === strategy);
@@ -201,7 +205,7 @@ async function workload(profile: ProfileName, concurrency: number, flags: Flags,
       p99ByBudget: Object.fromEntries(CLASSES.map((c) => [c.budgetMs, percentile(rows.filter((o) => o.budgetMs === c.budgetMs).map((o) => o.ms), 99)])),
     };
   };
-  return { profile, concurrency, about: p.about, strategies: (["router", "local", "cloud"] as const).map(summary) };
+  return { profile, concurrency, about: p.about, strategies: (["router", "offload", "local", "cloud"] as const).map(summary) };
 }
 
 export async function runRouterBench(argv: string[]): Promise<void> {

@@ -34,6 +34,10 @@ export interface LocalFacts {
   /** Difficulty score in [0, 1], when it was estimated. */
   difficulty?: number;
   route: Pick<RouteConfig, "difficultyThreshold">;
+  /** Set when long requests should leave a busy device: what counts as long (the device's own threshold). */
+  offloadLongerThanMs?: number;
+  /** Other requests are decoding on the device now. */
+  busy?: boolean;
 }
 
 const local = (reason: string, detail: string, predictedMs: number): Decision => ({ route: "local", reason, detail, predictedMs, targets: [], fallbackToLocal: false });
@@ -49,6 +53,9 @@ export function preferLocal(f: LocalFacts): Decision | { escalate: string; detai
     return { escalate: "complex_prompt", detail: `difficulty ${f.difficulty.toFixed(2)} >= ${f.route.difficultyThreshold}` };
   }
   if (f.predictedMs > f.budgetMs) return { escalate: "over_budget_locally", detail: `local predicted ${ms(f.predictedMs)} > budget ${ms(f.budgetMs)}` };
+  if (f.busy && f.offloadLongerThanMs !== undefined && f.predictedMs > f.offloadLongerThanMs) {
+    return { escalate: "offload_busy_device", detail: `local predicted ${ms(f.predictedMs)} > ${ms(f.offloadLongerThanMs)} on a busy device` };
+  }
   return local("within_budget", `local predicted ${ms(f.predictedMs)} <= budget ${ms(f.budgetMs)}`, f.predictedMs);
 }
 
@@ -99,6 +106,10 @@ export function escalate(f: CloudFacts): Decision {
   // Over budget on the device, but the cloud is measured to be slower still: the faster of the two misses less.
   if (f.escalate.escalate === "over_budget_locally" && f.localFits && first.measured && first.predictedMs > f.budgetMs && first.predictedMs > f.localPredictedMs) {
     return local("cloud_no_faster", `${why}; ${first.id} predicted ${ms(first.predictedMs)}, slower still`, f.localPredictedMs);
+  }
+  // Offloading is worth it only to a cloud measured to make the budget the device would have made.
+  if (f.escalate.escalate === "offload_busy_device" && !(first.measured && first.predictedMs <= f.budgetMs)) {
+    return local("within_budget", `${why}; ${first.id} ${first.measured ? `predicted ${ms(first.predictedMs)}, over the budget` : "not measured yet"}`, f.localPredictedMs);
   }
   return {
     route: "cloud",

@@ -45,8 +45,8 @@ export interface RoutingInput {
   allowDefer: boolean;
   /** Whose cloud token budget pays (see TokenBudget.keyIdOf). */
   keyId: string;
-  /** The local model's latency keys (its load level's, then its own) and its lane's predicted wait. */
-  local: { keys: readonly string[]; waitMs: number };
+  /** The local model's latency keys (its load level's, then its own), its lane's predicted wait, and whether other requests decode on it. */
+  local: { keys: readonly string[]; waitMs: number; busy: boolean };
   /** Why only the device may answer this request, if so (e.g. a grammar only the local engine applies). */
   localOnly?: string;
   /** Skip the local preference: the device already declined (cascade mode). */
@@ -109,7 +109,18 @@ export class Router {
     const difficulty = mayStay && this.deps.difficulty ? await this.difficultyOf(input.messages) : undefined;
     const first =
       input.escalated ??
-      preferLocal({ privacy: input.privacy, localOnly: input.localOnly, budgetMs: input.budgetMs, hasCloud, fits: input.fits, predictedMs: localMs, difficulty, route: route.config });
+      preferLocal({
+        privacy: input.privacy,
+        localOnly: input.localOnly,
+        budgetMs: input.budgetMs,
+        hasCloud,
+        fits: input.fits,
+        predictedMs: localMs,
+        difficulty,
+        route: route.config,
+        busy: input.local.busy,
+        offloadLongerThanMs: this.deps.config.offloadWhenBusy ? this.deps.config.defaultBudgetMs : undefined,
+      });
     if ("route" in first) return { decision: first, outgoing: input.messages, redactions: 0, difficulty, decisionMs: performance.now() - started };
 
     const guard = guardMessages(input.messages, route.config.redaction);

@@ -53,6 +53,12 @@ export const RouterConfig = z
       })
       .strict()
       .prefault({}),
+    /**
+     * While other requests decode on the device, send a request the device would answer in more than
+     * `defaultBudgetMs` to a measured cloud target that can meet its budget, keeping the device for tight budgets.
+     * Off by default: edge first, the cloud only when the device cannot make the budget.
+     */
+    offloadWhenBusy: z.boolean().default(false),
     /** Predicted local latency is multiplied by this before it is compared with a budget. */
     safetyFactor: z.coerce.number().min(1).max(10).default(1.25),
     /** Rates assumed until a model has been measured. */

@@ -81,3 +81,18 @@ test("sensitive content under DENY, an exhausted token budget and an unreachable
   assert.equal(escalate(cloudFacts({ available: [], allowDefer: true })).route, "queue", "every breaker open counts as unreachable");
   assert.equal(escalate(cloudFacts({ online: false, localFits: false })).reject?.status, 503);
 });
+
+test("offload when busy: a long request leaves a busy device only for a measured cloud that makes its budget", () => {
+  const long = localFacts({ predictedMs: 120, budgetMs: 500, busy: true, offloadLongerThanMs: 50 });
+  const wants = preferLocal(long);
+  assert.deepEqual(wants, { escalate: "offload_busy_device", detail: "local predicted 120 ms > 50 ms on a busy device" });
+  assert.equal((preferLocal({ ...long, busy: false }) as { route: string }).route, "local", "an idle device keeps it");
+  assert.equal((preferLocal({ ...long, offloadLongerThanMs: undefined }) as { route: string }).route, "local", "off by default");
+  assert.equal((preferLocal({ ...long, predictedMs: 40 }) as { route: string }).route, "local", "short requests stay");
+  const facts = cloudFacts({ escalate: wants as { escalate: string; detail: string }, budgetMs: 500, localPredictedMs: 120 });
+  assert.equal(escalate(facts).route, "cloud");
+  const slow = escalate({ ...facts, available: [{ id: "a", predictedMs: 700, measured: true }] });
+  assert.deepEqual([slow.route, slow.reason], ["local", "within_budget"]);
+  assert.match(slow.detail, /a predicted 700 ms, over the budget/);
+  assert.equal(escalate({ ...facts, available: [{ id: "a", predictedMs: 40, measured: false }] }).route, "local", "an unmeasured cloud is not trusted with it");
+});

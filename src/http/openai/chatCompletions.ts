@@ -69,6 +69,7 @@ export function chatCompletionsRoute(deps: GenerationDeps & { routing: RoutingDe
           local: {
             keys: localKeys(backend.entry.id, backend.device, Math.min(backend.scheduler.busy + 1, backend.scheduler.slots)),
             waitMs: backend.scheduler.predictedWaitMs(priority),
+            busy: backend.scheduler.busy > 0,
           },
           localOnly: grammar ? "response_format is applied by the local grammar engine" : undefined,
         };
