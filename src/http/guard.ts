@@ -68,8 +68,12 @@ export class Guard {
 
   checkAuth(req: IncomingMessage): void {
     if (this.keys.length === 0) return;
-    const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "");
-    const given = Buffer.from(match?.[1]?.trim() ?? "");
+    const given = Buffer.from(bearerToken(req) ?? "");
     if (!this.keys.some((k) => k.length === given.length && timingSafeEqual(k, given))) throw apiErrors.unauthorized();
   }
+}
+
+/** The key of an `Authorization: Bearer <key>` header, if the request has one. */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  return /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim();
 }

@@ -11,8 +11,8 @@ import { deadlineOf } from "../deadline.js";
 import { apiErrors } from "../errors.js";
 import type { GenerationDeps } from "../generation.js";
 import { priorityOf } from "../priority.js";
-import { routingOf } from "../routing.js";
-import type { RequestContext, Route } from "../routes.js";
+import { budgetKeyOf, routingOf } from "../routing.js";
+import type { Route } from "../routes.js";
 import { RoutedChat } from "./routedChat.js";
 import type { RoutingDeps } from "./routingDeps.js";
 import { ChatCompletionRequest, type ResponseFormat } from "./schemas.js";
@@ -35,8 +35,6 @@ async function withMemories(messages: ChatMessage[], memory: ChatCompletionReque
   return first?.role === "system" ? [{ role: "system", content: `${first.content}\n\n${note}` }, ...rest] : [{ role: "system", content: note }, ...messages];
 }
 
-const bearerOf = (ctx: RequestContext) => /^Bearer\s+(.+)$/i.exec(ctx.req.headers.authorization ?? "")?.[1];
-
 export function chatCompletionsRoute(deps: GenerationDeps & { routing: RoutingDeps }): Route {
   return {
     method: "POST",
@@ -51,7 +49,7 @@ export function chatCompletionsRoute(deps: GenerationDeps & { routing: RoutingDe
       const priority = priorityOf(ctx.req, body.priority);
       const grammar = await grammarFor(body.response_format, deps.grammars());
       const messages = await withMemories(
-        body.messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: m.content })),
+        body.messages.map(({ role, content }) => ({ role, content })),
         body.memory,
         deps,
       );
@@ -65,7 +63,7 @@ export function chatCompletionsRoute(deps: GenerationDeps & { routing: RoutingDe
           maxTokens,
           fits: prompt.length < backend.model.sequenceContextSize,
           ...routing,
-          keyId: budget?.keyIdOf(bearerOf(ctx)) ?? "anonymous",
+          keyId: budgetKeyOf(ctx.req, budget),
           local: {
             keys: localKeys(backend.entry.id, backend.device, Math.min(backend.scheduler.busy + 1, backend.scheduler.slots)),
             waitMs: backend.scheduler.predictedWaitMs(priority),

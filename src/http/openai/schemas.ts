@@ -8,7 +8,8 @@ const TextPart = z.object({ type: z.literal("text"), text: z.string() });
 const Content = z.union([z.string(), z.array(TextPart).min(1)]).transform((c) => (typeof c === "string" ? c : c.map((p) => p.text).join("")));
 
 export const ChatMessage = z.object({
-  role: z.enum(["system", "developer", "user", "assistant"], { message: "role must be one of system, developer, user, assistant" }),
+  // OpenAI's newer name for the system role
+  role: z.enum(["system", "developer", "user", "assistant"], { message: "role must be one of system, developer, user, assistant" }).transform((r) => (r === "developer" ? "system" : r)),
   content: Content,
   name: z.string().optional(),
 });

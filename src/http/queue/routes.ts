@@ -13,6 +13,7 @@ import { cloudRequestOf } from "../openai/cloudChat.js";
 import type { RoutingDeps } from "../openai/routingDeps.js";
 import { ChatCompletionRequest } from "../openai/schemas.js";
 import { sendJson } from "../respond.js";
+import { budgetKeyOf } from "../routing.js";
 import type { Route } from "../routes.js";
 import { jobView } from "./jobView.js";
 
@@ -34,11 +35,11 @@ export function queueRoutes(deps: { routing: Required<Pick<RoutingDeps, "queue">
         if (!route) throw apiErrors.modelNotFound(body.model);
         if (route.cloud.length === 0) throw apiErrors.invalidParam("model", `The model \`${body.model}\` has no cloud route: queued requests are for the cloud`);
         if (body.edged?.privacy === "local_only") throw apiErrors.invalidParam("edged.privacy", "A local_only request never leaves the device, so it cannot be queued for the cloud");
-        const messages = body.messages.map((m) => ({ role: m.role === "developer" ? ("system" as const) : m.role, content: m.content }));
+        const messages = body.messages.map(({ role, content }) => ({ role, content }));
         const guard = guardMessages(messages, route.config.redaction);
         if (!guard.allowed) throw new ApiError(403, "The request holds sensitive content that this route may not send to the cloud", "permission_error", "sensitive_content");
         const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? deps.limits.defaultMaxTokens;
-        const keyId = budget?.keyIdOf(/^Bearer\s+(.+)$/i.exec(ctx.req.headers.authorization ?? "")?.[1]) ?? "anonymous";
+        const keyId = budgetKeyOf(ctx.req, budget);
         const key = ctx.req.headers["idempotency-key"];
         const { job, created } = queue.defer(
           {
