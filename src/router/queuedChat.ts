@@ -4,13 +4,12 @@
  * with the job's idempotency key, the answer recorded as a chat.completion object.
  */
 import { z } from "zod";
-import { CloudChatRequest } from "../cloud/types.js";
+import { CloudChatRequest, type CloudChatResult } from "../cloud/types.js";
 import type { FailureKind } from "../offline/replayWorker.js";
 import type { ClaimedJob } from "../offline/job.js";
 import { CloudChainError, firstToAnswer, noTargetReached, type ChainObserver } from "./cloudChain.js";
 import type { Router } from "./router.js";
 import type { TokenBudget } from "./tokenBudget.js";
-import { chatShape } from "../http/openai/chatShape.js";
 
 export const QueuedChat = z.object({
   /** The requested model name: its route's cloud targets answer. */
@@ -21,12 +20,13 @@ export const QueuedChat = z.object({
 });
 export type QueuedChat = z.infer<typeof QueuedChat>;
 
-export function queuedChatSender(router: Router, observer: ChainObserver) {
+/** Sends a queued job through its route's cloud targets; `record` turns the answer into the stored result. */
+export function queuedChatSender(router: Router, observer: ChainObserver, record: (answer: CloudChatResult) => unknown) {
   return async (job: ClaimedJob, signal: AbortSignal): Promise<unknown> => {
     const queued = QueuedChat.parse(job.request);
     const targets = router.routeFor(queued.route)?.cloud ?? [];
     const { value } = await firstToAnswer(targets, router.providers, (p) => p.chat(queued.request, { signal, idempotencyKey: job.idempotencyKey }), observer, signal);
-    return chatShape(value.id, value.model, false).response({ text: value.text, finishReason: value.finishReason, ...value.usage });
+    return record(value);
   };
 }
 
