@@ -39,6 +39,8 @@ test("SIGKILL during replay, three times: every deferred job is done once, with 
           { id: "fake", kind: "openai", baseUrl: cloud.openaiBaseUrl, model: "gpt-fake", apiKeyEnv: "FAKE_KEY", retry: { maxRetries: 1, baseDelayMs: 5, maxDelayMs: 50 }, breaker: { openMs: 200 } },
         ],
       },
+      // a budget of 1 ms: every request wants the cloud, however fast this machine is
+      router: { defaultBudgetMs: 1 },
       offline: { probeInterval: "100ms", retryBaseMs: 20, retryMaxMs: 200, concurrency: 2 },
     }),
   );

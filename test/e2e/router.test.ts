@@ -21,9 +21,13 @@ let anthropicCloud: FakeCloud;
 let daemon: RunningDaemon;
 let client: OpenAI;
 
-/** A request too long for the device within 50 ms: 300 tokens at the model's measured speed. */
+/**
+ * Budgets no machine speed can cross by accident: the default of 1 ms (router.defaultBudgetMs below) is missed by
+ * any generation, so a "big" request always wants the cloud; a "small" one carries a budget of a minute.
+ */
+const DEVICE_BUDGET_MS = 60_000;
 const big = (content: string) => ({ model: MODEL, max_tokens: 300, messages: [{ role: "user" as const, content }] });
-const small = (content: string) => ({ model: MODEL, max_tokens: 4, messages: [{ role: "user" as const, content }] });
+const small = (content: string) => ({ model: MODEL, max_tokens: 4, messages: [{ role: "user" as const, content }], edged: { latency_budget_ms: DEVICE_BUDGET_MS } });
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${daemon.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
@@ -46,6 +50,7 @@ before(async () => {
         ],
       },
       router: {
+        defaultBudgetMs: 1,
         routes: [
           { model: "strict", local: MODEL, cloud: ["openai-a"], cascade: { tokens: 4, minMeanLogprob: -0.0001 } },
           { model: "lenient", local: MODEL, cloud: ["openai-a"], cascade: { tokens: 4, minMeanLogprob: -60 } },
@@ -69,13 +74,13 @@ test("a small request is answered on the device; a long one goes to the cloud; b
   const before = openaiCloud.requests.length;
   const local = await client.chat.completions.create(small("Who is the shepherd?")).withResponse();
   assert.equal(local.response.headers.get("x-edged-route"), "local");
-  assert.match(local.response.headers.get("x-edged-route-reason")!, /^within_budget: local predicted \d+ ms <= budget 50 ms/);
+  assert.match(local.response.headers.get("x-edged-route-reason")!, /^within_budget: local predicted \d+ ms <= budget 60000 ms/);
   assert.equal(local.data.model, MODEL);
   assert.equal(openaiCloud.requests.length, before, "nothing left the device");
 
   const cloud = await client.chat.completions.create(big("Tell me the whole story of the exodus")).withResponse();
   assert.equal(cloud.response.headers.get("x-edged-route"), "cloud");
-  assert.match(cloud.response.headers.get("x-edged-route-reason")!, /^over_budget_locally: local predicted \d+ ms > budget 50 ms/);
+  assert.match(cloud.response.headers.get("x-edged-route-reason")!, /^over_budget_locally: local predicted \d+ ms > budget 1 ms/);
   assert.equal(cloud.response.headers.get("x-edged-cloud-target"), "openai-a");
   assert.equal(cloud.data.choices[0]!.message.content, "You said 8 words: Tell me the whole story of the exodus");
   assert.equal(cloud.data.model, "gpt-fake");
@@ -88,7 +93,7 @@ test("a small request is answered on the device; a long one goes to the cloud; b
   assert.equal(hard.headers.get("x-edged-route"), "cloud");
   assert.match(hard.headers.get("x-edged-route-reason")!, /^complex_prompt: difficulty 0\.\d+ >= 0.75/);
 
-  const generous = await client.chat.completions.create({ ...big("Tell me a story"), max_tokens: 8 }, { headers: { "x-edged-latency-budget-ms": "5000" } }).withResponse();
+  const generous = await client.chat.completions.create({ ...big("Tell me a story"), max_tokens: 8 }, { headers: { "x-edged-latency-budget-ms": String(DEVICE_BUDGET_MS) } }).withResponse();
   assert.equal(generous.response.headers.get("x-edged-route"), "local", "a generous budget keeps it on the device");
 });
 
@@ -169,7 +174,7 @@ test("a stream cut mid-answer ends in an error for the client, never a silent su
 });
 
 test("cascade: the device answers first and escalates when its first tokens are unsure", async () => {
-  const escalated = await post("/v1/chat/completions", { ...small("And the earth was without form"), model: "strict", max_tokens: 12 }, { "x-edged-latency-budget-ms": "5000" });
+  const escalated = await post("/v1/chat/completions", { ...small("And the earth was without form"), model: "strict", max_tokens: 12 }, { "x-edged-latency-budget-ms": String(DEVICE_BUDGET_MS) });
   assert.equal(escalated.status, 200);
   assert.equal(escalated.headers.get("x-edged-route"), "cloud");
   assert.match(escalated.headers.get("x-edged-cascade")!, /^escalated: local confidence too low: mean log-probability -?\d+\.\d+ < -0.0001/);
@@ -177,7 +182,7 @@ test("cascade: the device answers first and escalates when its first tokens are 
   assert.equal(escalated.body.model, "gpt-fake");
 
   const kept = await client.chat.completions
-    .create({ ...small("And the earth was without form"), model: "lenient", max_tokens: 12, stream: true }, { headers: { "x-edged-latency-budget-ms": "5000" } })
+    .create({ ...small("And the earth was without form"), model: "lenient", max_tokens: 12, stream: true }, { headers: { "x-edged-latency-budget-ms": String(DEVICE_BUDGET_MS) } })
     .withResponse();
   assert.equal(kept.response.headers.get("x-edged-route"), "local");
   assert.match(kept.response.headers.get("x-edged-cascade")!, /^kept: mean log-probability -?\d+\.\d+ >= -60/);
