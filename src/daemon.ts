@@ -12,7 +12,7 @@ import type { Config } from "./config/schema.js";
 import { BackgroundCheckpointer } from "./db/checkpointer.js";
 import { openDatabase } from "./db/open.js";
 import { LlamaChatModel } from "./engines/llama/chatModel.js";
-import { GrammarCache } from "./engines/llama/grammars.js";
+import { JsonConstraints } from "./engines/llama/grammar/constraints.js";
 import { llamaRuntime } from "./engines/llama/runtime.js";
 import { OnnxEmbedder } from "./engines/onnx/onnxEmbedder.js";
 import type { Inventory } from "./hardware/inventory.js";
@@ -151,12 +151,12 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     log,
   });
   const metrics = new ServerMetrics(() => [...lanes.byDevice.values()]);
-  let grammars: GrammarCache | undefined;
+  let constraints: JsonConstraints | undefined;
   const memoryDb = openDatabase(join(config.dataDir, "memory.db"), MEMORY_MIGRATIONS, config.memory.durability);
   const memoryCheckpointer = new BackgroundCheckpointer(memoryDb, { onError: log });
   const memoryStore = new MemoryStore(memoryDb, { maxVersions: config.memory.maxVersions });
   const memory = new MemoryService(memoryStore, models, embeddingEntry?.id);
-  const deps = { models, metrics, memory, grammars: () => grammars!, limits: config.limits };
+  const deps = { models, metrics, memory, constraints: () => constraints!, limits: config.limits };
   routerSide = startRouterSide(config, { models, registry: metrics.registry, defaultChat: chatEntry.id, embedding: embeddingEntry?.id, log });
   const sweeper = setInterval(() => memoryStore.sweepExpired(), durationMs(config.memory.sweepInterval));
   sweeper.unref();
@@ -183,7 +183,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const ready = (async () => {
     const { llama, inventory } = await runtime;
     Object.assign(budget, budgetOf(inventory));
-    grammars = new GrammarCache(llama);
+    constraints = new JsonConstraints(llama);
     log(`llama.cpp on ${llama.gpu || "cpu"} with ${config.llama.threads} thread(s), ${config.llama.slots} slots per chat model`);
     await models.preload([chatEntry.id, ...(embeddingEntry ? [embeddingEntry.id] : [])]);
   })();

@@ -1,6 +1,6 @@
 /** Every failure a client can see, in OpenAI's error shape, mapped to HTTP in this one place. */
 import { ZodError } from "zod";
-import { ContextLengthError, InvalidGrammarError } from "../engines/llama/errors.js";
+import { ContextLengthError, InvalidGrammarError, SchemaViolationError } from "../engines/llama/errors.js";
 import { MemoryNotFoundError } from "../memory/memoryStore.js";
 import { IdempotencyConflictError } from "../offline/jobStore.js";
 import { DeadlineExceededError, QueueFullError } from "../scheduler/errors.js";
@@ -85,7 +85,8 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ZodError) return zodToApiError(error);
   if (error instanceof ContextLengthError) return invalid(400, error.message, "context_length_exceeded", error.param);
-  if (error instanceof InvalidGrammarError) return invalid(400, error.message, "invalid_value", "response_format");
+  if (error instanceof InvalidGrammarError) return invalid(400, error.message, "invalid_value", error.param);
+  if (error instanceof SchemaViolationError) return new ApiError(500, error.message, "server_error", "schema_violation");
   if (error instanceof QueueFullError) {
     return new ApiError(429, error.message, "rate_limit_error", error.code, null, { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) });
   }

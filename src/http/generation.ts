@@ -4,9 +4,10 @@
  * or as a stream whose framing and objects the endpoint chooses.
  */
 import { randomUUID } from "node:crypto";
-import type { LlamaGrammar, Token } from "node-llama-cpp";
+import type { Token } from "node-llama-cpp";
 import type { GenerateResult, Sampling } from "../engines/llama/chatModel.js";
-import type { GrammarCache } from "../engines/llama/grammars.js";
+import { SchemaViolationError } from "../engines/llama/errors.js";
+import type { JsonConstraint, JsonConstraints } from "../engines/llama/grammar/constraints.js";
 import type { MemoryService } from "../memory/memoryService.js";
 import type { ConfidenceProbe } from "../router/cascadeProbe.js";
 import type { ChatBackend, ModelRegistry } from "../models/modelRegistry.js";
@@ -24,7 +25,7 @@ export interface GenerationDeps {
   /** For chat requests that ask for memories in their system prompt. */
   memory?: MemoryService;
   metrics: ServerMetrics;
-  grammars: () => GrammarCache;
+  constraints: () => JsonConstraints;
   limits: { bodyBytes: number; defaultMaxTokens: number; defaultDeadlineMs: number };
 }
 
@@ -33,7 +34,8 @@ export interface GenerationParams {
   maxTokens: number;
   sampling: Sampling;
   stop: readonly string[];
-  grammar?: LlamaGrammar;
+  /** JSON output: sampled under its grammar, and a finished answer is checked before it is returned. */
+  constraint?: JsonConstraint;
   /** The stream to answer on, or none for one JSON object. */
   stream?: EventStream;
   deadlineMs: number | undefined;
@@ -107,7 +109,7 @@ export async function runGeneration(
           maxTokens: params.maxTokens,
           sampling: params.sampling,
           stop: params.stop,
-          grammar: params.grammar,
+          grammar: params.constraint?.grammar,
           signal,
           evaluationPriority: EVALUATION_PRIORITY[params.priority],
           onText: (text) => {
@@ -120,6 +122,9 @@ export async function runGeneration(
       { signal, priority: params.priority, deadlineMs: remainingMs },
     );
     probe?.settle();
+    // an answer cut by max_tokens is returned as it is (finish_reason "length"), as OpenAI does
+    const violation = result.finishReason === "stop" ? params.constraint?.violation(result.text) : undefined;
+    if (violation) throw new SchemaViolationError(violation);
     onToken();
     metrics.tokensIn.inc(labels, result.promptTokens);
     metrics.tokensOut.inc(labels, result.completionTokens);

@@ -101,7 +101,7 @@ test("an unsupported json schema is 400 on response_format", async () => {
     messages: [{ role: "user", content: "hi" }],
     response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "object", properties: { a: { type: "no-such-type" } } } } },
   });
-  assertError(r, 400, "invalid_value", "response_format");
+  assertError(r, 400, "invalid_value", "response_format.json_schema.schema");
 });
 
 test("unknown route 404, wrong method 405 with Allow", async () => {

@@ -77,14 +77,6 @@ export interface ChatModelOptions {
   prefixReuse: boolean;
 }
 
-/**
- * A grammar's own stop strings: a JSON grammar allows whitespace after the value, and a small model may pad it
- * forever, so node-llama-cpp's JSON grammars end generation at a run of newlines.
- */
-function grammarStops(grammar: LlamaGrammar | undefined): string[] {
-  return (grammar?.stopGenerationTriggers ?? []).map((t) => (typeof t === "string" ? t : Array.isArray(t) ? t.filter((p) => typeof p === "string").join("") : String(t))).filter(Boolean);
-}
-
 export class LlamaChatModel {
   private readonly sequences: SequencePool;
 
@@ -147,7 +139,7 @@ export class LlamaChatModel {
     const sequence = lease.sequence;
     let clean = false;
     const detokenizer = new IncrementalDetokenizer(this.model);
-    const stops = new StopMatcher([...options.stop, ...grammarStops(options.grammar)]);
+    const stops = new StopMatcher(options.stop);
     const room = this.sequenceContextSize - prompt.length;
     const limit = Math.min(options.maxTokens, room);
     let text = "";
@@ -203,7 +195,6 @@ export class LlamaChatModel {
       signal.throwIfAborted();
       if (eog) finishReason = "stop";
       emit(stops.flush());
-      if (options.grammar?.trimWhitespaceSuffix) text = text.trimEnd();
       return { text, finishReason, promptTokens: prompt.length, reusedTokens: lease.reused, completionTokens };
     } finally {
       await lease.release(clean && !options.forget);

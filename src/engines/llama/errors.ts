@@ -1,4 +1,4 @@
-/** Failures of a generation request that are the request's fault. */
+/** Failures of a generation: the request's fault (context, grammar), or a constrained answer that failed its check. */
 export class ContextLengthError extends Error {
   override name = "ContextLengthError";
   constructor(readonly promptTokens: number, readonly contextSize: number, readonly param: string) {
@@ -8,4 +8,15 @@ export class ContextLengthError extends Error {
 
 export class InvalidGrammarError extends Error {
   override name = "InvalidGrammarError";
+  constructor(message: string, readonly param = "response_format") {
+    super(message);
+  }
+}
+
+/** A finished answer that does not satisfy its schema: a gap in the grammar, reported instead of returned. */
+export class SchemaViolationError extends Error {
+  override name = "SchemaViolationError";
+  constructor(readonly reason: string) {
+    super(`The model's answer does not match the requested schema: ${reason}`);
+  }
 }

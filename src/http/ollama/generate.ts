@@ -1,8 +1,8 @@
 /** POST /api/chat and POST /api/generate: NDJSON streams by default, Ollama's statistics at the end. */
-import type { LlamaGrammar, Token } from "node-llama-cpp";
+import type { Token } from "node-llama-cpp";
 import { durationMs, type Duration } from "../../config/duration.js";
 import type { LlamaChatModel, Sampling } from "../../engines/llama/chatModel.js";
-import type { GrammarCache } from "../../engines/llama/grammars.js";
+import type { JsonConstraint, JsonConstraints } from "../../engines/llama/grammar/constraints.js";
 import { readJsonBody } from "../body.js";
 import { deadlineOf } from "../deadline.js";
 import { NdjsonStream } from "../eventStream.js";
@@ -27,9 +27,9 @@ function samplingOf(o: Options): Sampling {
   };
 }
 
-function grammarOf(format: ChatRequest["format"], grammars: GrammarCache): Promise<LlamaGrammar> | undefined {
+function constraintOf(format: ChatRequest["format"], constraints: JsonConstraints): Promise<JsonConstraint> | undefined {
   if (format === undefined || format === "") return undefined;
-  return format === "json" ? grammars.anyJson() : grammars.forSchema(format);
+  return format === "json" ? constraints.anyObject() : constraints.forSchema(format, "format");
 }
 
 function ollamaShape(model: string, kind: "chat" | "generate"): ResponseShape {
@@ -61,7 +61,7 @@ function loaded(ctx: RequestContext, model: string, kind: "chat" | "generate"): 
 export function ollamaGenerateRoutes(deps: GenerationDeps): Route[] {
   const run = async (ctx: RequestContext, body: ChatRequest | GenerateRequest, kind: "chat" | "generate", render: (m: LlamaChatModel) => Token[]) => {
     const predict = body.options.num_predict;
-    const grammar = await grammarOf(body.format, deps.grammars());
+    const constraint = await constraintOf(body.format, deps.constraints());
     await deps.models.useChat(body.model, keepAlive(body), async (backend) => {
       const prompt = render(backend.model);
       backend.model.assertFits(prompt, kind === "chat" ? "messages" : "prompt");
@@ -74,7 +74,7 @@ export function ollamaGenerateRoutes(deps: GenerationDeps): Route[] {
           maxTokens: predict === undefined || predict < 0 ? Infinity : predict,
           sampling: samplingOf(body.options),
           stop: body.options.stop ?? [],
-          grammar,
+          constraint,
           stream: body.stream ? new NdjsonStream(ctx.res) : undefined,
           deadlineMs: deadlineOf(ctx.req, undefined, deps.limits.defaultDeadlineMs),
           priority: priorityOf(ctx.req, undefined),

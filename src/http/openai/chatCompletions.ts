@@ -2,9 +2,8 @@
  * POST /v1/chat/completions: the body read, memories added, the prompt rendered for the route's local model,
  * and the request handed to the router (see routedChat.ts for what follows).
  */
-import type { LlamaGrammar } from "node-llama-cpp";
 import type { ChatMessage } from "../../engines/llama/chatModel.js";
-import type { GrammarCache } from "../../engines/llama/grammars.js";
+import type { JsonConstraint, JsonConstraints } from "../../engines/llama/grammar/constraints.js";
 import { localKeys, type RoutingInput } from "../../router/router.js";
 import { readJsonBody } from "../body.js";
 import { deadlineOf } from "../deadline.js";
@@ -17,10 +16,10 @@ import { RoutedChat } from "./routedChat.js";
 import type { RoutingDeps } from "./routingDeps.js";
 import { ChatCompletionRequest, type ResponseFormat } from "./schemas.js";
 
-async function grammarFor(format: ResponseFormat | undefined, grammars: GrammarCache): Promise<LlamaGrammar | undefined> {
+async function constraintFor(format: ResponseFormat | undefined, constraints: JsonConstraints): Promise<JsonConstraint | undefined> {
   if (!format || format.type === "text") return undefined;
-  if (format.type === "json_object") return grammars.anyJson();
-  return grammars.forSchema(format.json_schema.schema);
+  if (format.type === "json_object") return constraints.anyObject();
+  return constraints.forSchema(format.json_schema.schema, "response_format.json_schema.schema");
 }
 
 /** The subject's most relevant memories (searched with the last user message) as the first system message. */
@@ -47,7 +46,7 @@ export function chatCompletionsRoute(deps: GenerationDeps & { routing: RoutingDe
       if (!route) throw apiErrors.modelNotFound(body.model);
       const deadlineMs = deadlineOf(ctx.req, body.deadline_ms, deps.limits.defaultDeadlineMs);
       const priority = priorityOf(ctx.req, body.priority);
-      const grammar = await grammarFor(body.response_format, deps.grammars());
+      const constraint = await constraintFor(body.response_format, deps.constraints());
       const messages = await withMemories(
         body.messages.map(({ role, content }) => ({ role, content })),
         body.memory,
@@ -69,9 +68,9 @@ export function chatCompletionsRoute(deps: GenerationDeps & { routing: RoutingDe
             waitMs: backend.scheduler.predictedWaitMs(priority),
             busy: backend.scheduler.busy > 0,
           },
-          localOnly: grammar ? "response_format is applied by the local grammar engine" : undefined,
+          localOnly: constraint ? "response_format is applied by the local grammar engine" : undefined,
         };
-        await new RoutedChat(ctx, deps, body, backend, input, { prompt, grammar, deadlineMs, priority }).serve();
+        await new RoutedChat(ctx, deps, body, backend, input, { prompt, constraint, deadlineMs, priority }).serve();
       });
     },
   };

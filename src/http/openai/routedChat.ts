@@ -3,7 +3,8 @@
  * cascade), in the cloud with fallback, in the offline queue, or refused — and recorded with its predicted and
  * actual latency in the headers, the request log and /metrics.
  */
-import type { LlamaGrammar, Token } from "node-llama-cpp";
+import type { Token } from "node-llama-cpp";
+import type { JsonConstraint } from "../../engines/llama/grammar/constraints.js";
 import type { ChatBackend } from "../../models/modelRegistry.js";
 import { CascadeEscalation, ConfidenceProbe } from "../../router/cascadeProbe.js";
 import { CloudChainError, noTargetReached, type ChainFailure } from "../../router/cloudChain.js";
@@ -25,7 +26,7 @@ import type { ChatCompletionRequest } from "./schemas.js";
 /** What the device needs to answer: the rendered prompt and the request's scheduling. */
 export interface LocalPlan {
   prompt: Token[];
-  grammar?: LlamaGrammar;
+  constraint?: JsonConstraint;
   deadlineMs?: number;
   priority: Priority;
 }
@@ -100,7 +101,7 @@ export class RoutedChat {
         maxTokens: this.input.maxTokens,
         sampling: samplingFrom(this.body),
         stop: this.body.stop,
-        grammar: this.local.grammar,
+        constraint: this.local.constraint,
         stream,
         deadlineMs: this.local.deadlineMs,
         priority: this.local.priority,

@@ -1,6 +1,7 @@
 /**
- * The part of JSON Schema that node-llama-cpp can turn into a grammar. It silently treats what it does not
- * know as "any", so schemas are checked here first and a client learns that its schema would not be enforced.
+ * The part of JSON Schema that edged's grammar compiler (schemaGrammar.ts) enforces. Any other keyword is
+ * refused here, with its path, so a client learns that its schema would not be enforced instead of getting
+ * answers that ignore it.
  */
 import { z } from "zod";
 
@@ -27,11 +28,16 @@ export const JsonSchemaNode: z.ZodType<JsonSchemaNode> = z.lazy(() =>
       maxItems: z.number().int().nonnegative().optional(),
       minLength: z.number().int().nonnegative().optional(),
       maxLength: z.number().int().nonnegative().optional(),
-      format: z.enum(["date-time", "time", "date"]).optional(),
+      minimum: z.number().optional(),
+      maximum: z.number().optional(),
+      exclusiveMinimum: z.number().optional(),
+      exclusiveMaximum: z.number().optional(),
+      format: z.enum(["date-time", "time", "date", "uuid"]).optional(),
       oneOf: z.array(JsonSchemaNode).min(1).optional(),
       anyOf: z.array(JsonSchemaNode).min(1).optional(),
-      $ref: z.string().regex(/^#\/\$defs\/[^/]+$/, 'references must have the form "#/$defs/name"').optional(),
+      $ref: z.string().regex(/^#\/(\$defs|definitions)\/[^/]+$/, 'references must have the form "#/$defs/name"').optional(),
       $defs: z.record(z.string(), JsonSchemaNode).optional(),
+      definitions: z.record(z.string(), JsonSchemaNode).optional(),
       $schema: z.string().optional(),
     })
     .strict(),
