@@ -11,6 +11,7 @@ import { durationMs } from "./config/duration.js";
 import type { Config } from "./config/schema.js";
 import { BackgroundCheckpointer } from "./db/checkpointer.js";
 import { openDatabase } from "./db/open.js";
+import { DataDirectory } from "./db/storage.js";
 import { LlamaChatModel } from "./engines/llama/chatModel.js";
 import { JsonConstraints } from "./engines/llama/grammar/constraints.js";
 import { llamaRuntime } from "./engines/llama/runtime.js";
@@ -151,6 +152,8 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     log,
   });
   const metrics = new ServerMetrics(() => [...lanes.byDevice.values()]);
+  const storage = new DataDirectory(config.dataDir);
+  metrics.watchStorage(storage);
   let constraints: JsonConstraints | undefined;
   const memoryDb = openDatabase(join(config.dataDir, "memory.db"), MEMORY_MIGRATIONS, config.memory.durability);
   const memoryCheckpointer = new BackgroundCheckpointer(memoryDb, { onError: log });
@@ -158,10 +161,17 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const memory = new MemoryService(memoryStore, models, embeddingEntry?.id);
   const deps = { models, metrics, memory, constraints: () => constraints!, limits: config.limits };
   routerSide = startRouterSide(config, { models, registry: metrics.registry, defaultChat: chatEntry.id, embedding: embeddingEntry?.id, log });
-  const sweeper = setInterval(() => memoryStore.sweepExpired(), durationMs(config.memory.sweepInterval));
+  // a sweep refused by a full disk is tried again at the next interval
+  const sweeper = setInterval(() => {
+    try {
+      memoryStore.sweepExpired();
+    } catch (error) {
+      log(`memory sweep failed: ${(storage.explain(error) as Error).message}`);
+    }
+  }, durationMs(config.memory.sweepInterval));
   sweeper.unref();
   const routes = new RouteTable([
-    ...adminRoutes(models, metrics),
+    ...adminRoutes(models, metrics, storage),
     hardwareRoute(hardware),
     ...modelRoutes(models),
     chatCompletionsRoute({ ...deps, routing: routerSide.routing }),
@@ -176,6 +186,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const http = new HttpServer(routes, guard, {
     onResponse: (route, status, seconds) => metrics.observeResponse(route, status, seconds),
     onInternalError: (error, route) => log(`internal error on ${route}: ${(error as Error).stack ?? String(error)}`),
+    explain: (error) => storage.explain(error),
   });
   const address = await http.listen(config.port, config.host);
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;

@@ -89,6 +89,7 @@ export function startRouterSide(config: Config, deps: { models: ModelRegistry; r
     concurrency: config.offline.concurrency,
     holdMs: () => holdWhileBreakersRefuse([...clouds.values()].map((c) => c.breaker)),
     backoff: { baseMs: config.offline.retryBaseMs, maxMs: config.offline.retryMaxMs },
+    onStorage: (full, error) => log(full ? `offline queue: ${(error as Error).message}; writes are retried every second` : "offline queue: writes succeed again"),
   });
   if (clouds.size > 0) worker.start();
   const ttlMs = durationMs(config.offline.ttl);

@@ -16,7 +16,7 @@ export class BackgroundCheckpointer {
     db.pragma("wal_autocheckpoint = 0");
     db.pragma(`journal_size_limit = ${64 * 2 ** 20}`);
     this.worker = new Worker(new URL("./checkpointWorker.js", import.meta.url), { workerData: { path: db.name, intervalMs: options.intervalMs ?? 100 } });
-    this.worker.on("message", (message: string) => options.onError?.(`checkpoint failed: ${message}`));
+    this.worker.on("message", (message: string) => options.onError?.(message === "recovered" ? "checkpoints succeed again" : `checkpoint failed: ${message}`));
     this.worker.on("error", (error) => options.onError?.(`checkpointer stopped: ${error.message}`));
     this.worker.unref();
   }

@@ -1,6 +1,7 @@
 /** Every failure a client can see, in OpenAI's error shape, mapped to HTTP in this one place. */
 import { ZodError } from "zod";
 import { ContextLengthError, InvalidGrammarError, SchemaViolationError } from "../engines/llama/errors.js";
+import { InsufficientStorageError } from "../db/storage.js";
 import { MemoryNotFoundError } from "../memory/memoryStore.js";
 import { IdempotencyConflictError } from "../offline/jobStore.js";
 import { DeadlineExceededError, QueueFullError } from "../scheduler/errors.js";
@@ -92,6 +93,7 @@ export function toApiError(error: unknown): ApiError {
   }
   if (error instanceof MemoryNotFoundError) return invalid(404, error.message, "memory_not_found");
   if (error instanceof IdempotencyConflictError) return invalid(409, error.message, "idempotency_conflict", "Idempotency-Key");
+  if (error instanceof InsufficientStorageError) return new ApiError(507, error.message, "server_error", "insufficient_storage");
   if (error instanceof ShutdownError) return apiErrors.shuttingDown();
   if (error instanceof ClientGoneError) return new ApiError(499, error.message, "invalid_request_error", "client_closed_request");
   if (error instanceof DeadlineExceededError) return new ApiError(504, error.message, "timeout_error", "deadline_exceeded");

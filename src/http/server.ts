@@ -13,6 +13,8 @@ export interface HttpObserver {
   /** Called once per request when its response is finished or abandoned. */
   onResponse(route: string, status: number, seconds: number): void;
   onInternalError(error: unknown, route: string): void;
+  /** Gives a failure its meaning before it is answered (a full disk becomes 507 naming the data directory). */
+  explain?(error: unknown): unknown;
 }
 
 export class HttpServer {
@@ -80,7 +82,7 @@ export class HttpServer {
       const ctx: RequestContext = { req, res, url, signal: controller.signal, params, started };
       await route.handle(ctx);
     } catch (error) {
-      const apiError = toApiError(error);
+      const apiError = toApiError(this.observer.explain?.(error) ?? error);
       if (apiError.status >= 500 && apiError.code === "internal_error") this.observer.onInternalError(error, routeName);
       sendError(res, apiError, errorShape);
     } finally {

@@ -9,8 +9,11 @@
  * stop() aborts the sends in flight and leaves their jobs running in the database, as a crash would; the next
  * start() requeues them with the attempt counted (a send that resolves despite the abort still records its result).
  * Delivery to the cloud is at least once — send should pass the job's idempotencyKey on — and the recorded result
- * exactly once. SQLite failures are not caught: like any storage fault they end the process, and nothing is lost.
+ * exactly once. A write the disk refuses for lack of space is tried again every `storageRetryMs` (an answer in hand
+ * is kept until it is recorded); other SQLite failures are not caught: like any storage fault they end the process,
+ * and nothing is lost.
  */
+import { isStorageFull } from "../db/storage.js";
 import type { ConnectivityWatcher } from "./connectivity.js";
 import type { ClaimedJob } from "./job.js";
 import type { JobStore } from "./jobStore.js";
@@ -30,6 +33,10 @@ export interface ReplayWorkerOptions {
   /** Called once a job's result is recorded (not for a result a stale claim could not record). */
   onDone?: (job: ClaimedJob, result: unknown) => void;
   backoff?: { baseMs: number; maxMs: number };
+  /** After the disk refused a write for lack of space: how long until it is tried again (1 s). */
+  storageRetryMs?: number;
+  /** Told once when writes start failing for lack of space, and once when they succeed again. */
+  onStorage?: (full: boolean, error?: unknown) => void;
   random?: () => number;
   timers?: Timers;
 }
@@ -56,6 +63,7 @@ export class ReplayWorker {
   private idleWaiters: Array<() => void> = [];
   private running = false;
   private timer: unknown;
+  private storageFull = false;
 
   constructor(private readonly options: ReplayWorkerOptions) {
     this.store = options.store;
@@ -102,12 +110,56 @@ export class ReplayWorker {
   private pump(): void {
     if (!this.running) return;
     this.disarm();
-    const expiry = this.store.nextExpiryAt();
-    if (expiry !== null && expiry <= this.store.now()) this.store.expire();
-    const free = this.concurrency - this.inFlight.size;
-    if (this.connectivity.online && free > 0 && this.held() === 0) for (const job of this.store.claimDue(free)) this.launch(job);
+    try {
+      const expiry = this.store.nextExpiryAt();
+      if (expiry !== null && expiry <= this.store.now()) this.store.expire();
+      const free = this.concurrency - this.inFlight.size;
+      if (this.connectivity.online && free > 0 && this.held() === 0) for (const job of this.store.claimDue(free)) this.launch(job);
+      this.storageRecovered();
+    } catch (error) {
+      if (!isStorageFull(error)) throw error;
+      this.storageRefused(error);
+      this.timer = this.timers.setTimeout(this.wake, this.storageRetryMs);
+      return;
+    }
     this.arm();
     if (this.inFlight.size === 0) this.settleIdle();
+  }
+
+  private get storageRetryMs(): number {
+    return this.options.storageRetryMs ?? 1000;
+  }
+
+  private storageRefused(error: unknown): void {
+    if (this.storageFull) return;
+    this.storageFull = true;
+    this.options.onStorage?.(true, error);
+  }
+
+  private storageRecovered(): void {
+    if (!this.storageFull) return;
+    this.storageFull = false;
+    this.options.onStorage?.(false);
+  }
+
+  /** Makes a write, waiting out a full disk; undefined when the worker stopped first (a crash's outcome: the job stays running). */
+  private async persist<T>(write: () => T, signal: AbortSignal): Promise<T | undefined> {
+    for (;;) {
+      try {
+        const written = write();
+        this.storageRecovered();
+        return written;
+      } catch (error) {
+        if (!isStorageFull(error)) throw error;
+        this.storageRefused(error);
+      }
+      const waited = await new Promise<boolean>((resolve) => {
+        if (signal.aborted) return resolve(false);
+        const timer = this.timers.setTimeout(() => resolve(true), this.storageRetryMs);
+        signal.addEventListener("abort", () => (this.timers.clearTimeout(timer), resolve(false)), { once: true });
+      });
+      if (!waited) return undefined;
+    }
   }
 
   /** Wakes at the next expiry, and at the next due job while a send could start. */
@@ -143,20 +195,20 @@ export class ReplayWorker {
     try {
       result = await this.options.send(job, signal);
     } catch (error) {
-      if (!signal.aborted) this.fail(job, error);
+      if (!signal.aborted) await this.fail(job, error, signal);
       return;
     }
-    if (this.store.complete(job.id, job.lease, result)) this.options.onDone?.(job, result);
+    if (await this.persist(() => this.store.complete(job.id, job.lease, result), signal)) await this.persist(() => this.options.onDone?.(job, result), signal);
     this.connectivity.reportSuccess();
   }
 
-  private fail(job: ClaimedJob, error: unknown): void {
+  private async fail(job: ClaimedJob, error: unknown, signal: AbortSignal): Promise<void> {
     const kind = this.options.classify(error);
     if (kind === "permanent") {
-      this.store.deadLetter(job.id, job.lease, describe(error));
+      await this.persist(() => this.store.deadLetter(job.id, job.lease, describe(error)), signal);
       return;
     }
-    this.store.retry(job.id, job.lease, describe(error), this.store.now() + (retryAfterMs(error) ?? this.backoffMs(job.attempts)));
+    await this.persist(() => this.store.retry(job.id, job.lease, describe(error), this.store.now() + (retryAfterMs(error) ?? this.backoffMs(job.attempts))), signal);
     if (kind === "connection") this.connectivity.reportFailure();
   }
 

@@ -4,10 +4,13 @@
  * clock hour; the day is rolling, the current hour and the 23 before it (a calendar day would let a key spend twice
  * its limit across midnight). Keys are stored only as the SHA-256 of the bearer key. The limits are soft: a check
  * counts what was recorded, not requests still in flight. Local models are never charged; the caller decides.
+ * Tokens a full disk keeps from being written are held in memory, counted all the same, and written with the next
+ * record that gets through (a restart before then forgets them).
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../db/open.js";
+import { isStorageFull } from "../db/storage.js";
 
 /** Tokens a key may spend on cloud models; an absent limit is no limit. */
 export const TokenBudgetLimits = z.object({
@@ -54,8 +57,10 @@ export class TokenBudget {
   private readonly limits: TokenBudgetLimits;
   private readonly now: () => number;
   private readonly q;
+  /** Tokens not yet written, by key id and hour. */
+  private readonly unwritten = new Map<string, Map<number, number>>();
 
-  constructor(db: Db, { now, ...limits }: TokenBudgetOptions = {}) {
+  constructor(private readonly db: Db, { now, ...limits }: TokenBudgetOptions = {}) {
     this.limits = TokenBudgetLimits.parse(limits);
     this.now = now ?? Date.now;
     this.q = {
@@ -101,10 +106,28 @@ export class TokenBudget {
     return refusal ?? { ok: true };
   }
 
-  /** Adds tokens spent to the key's current hour. */
+  /** Adds tokens spent to the key's current hour (held in memory while the disk is full). */
   record(keyId: string, tokens: number): void {
     if (!Number.isInteger(tokens) || tokens < 0) throw new RangeError(`tokens must be a non-negative integer, got ${tokens}`);
-    this.q.add.run(keyId, Math.floor(this.now() / HOUR_MS), tokens);
+    const hours = this.unwritten.get(keyId) ?? new Map<number, number>();
+    const hour = Math.floor(this.now() / HOUR_MS);
+    hours.set(hour, (hours.get(hour) ?? 0) + tokens);
+    this.unwritten.set(keyId, hours);
+    try {
+      this.db.transaction(() => {
+        for (const [id, byHour] of this.unwritten) for (const [h, n] of byHour) this.q.add.run(id, h, n);
+      })();
+      this.unwritten.clear();
+    } catch (error) {
+      if (!isStorageFull(error)) throw error;
+    }
+  }
+
+  /** Tokens held in memory because the disk refused them. */
+  get unwrittenTokens(): number {
+    let sum = 0;
+    for (const byHour of this.unwritten.values()) for (const n of byHour.values()) sum += n;
+    return sum;
   }
 
   usage(keyId: string): BudgetUsage {
@@ -119,6 +142,11 @@ export class TokenBudget {
 
   /** The key's buckets in the day ending with `hour`, oldest first. */
   private buckets(keyId: string, hour: number): Bucket[] {
-    return this.q.day.all(keyId, hour - DAY_HOURS, hour);
+    const rows = this.q.day.all(keyId, hour - DAY_HOURS, hour);
+    const held = this.unwritten.get(keyId);
+    if (!held) return rows;
+    const merged = new Map(rows.map((b) => [b.hour, b.tokens]));
+    for (const [h, n] of held) if (h > hour - DAY_HOURS && h <= hour) merged.set(h, (merged.get(h) ?? 0) + n);
+    return [...merged].sort(([a], [b]) => a - b).map(([h, tokens]) => ({ hour: h, tokens }));
   }
 }

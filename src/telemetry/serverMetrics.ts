@@ -1,4 +1,5 @@
 /** The daemon's metrics, registered once and rendered at GET /metrics. */
+import type { DataDirectory } from "../db/storage.js";
 import { Counter, Gauge, Histogram, Registry } from "./metrics.js";
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -26,6 +27,12 @@ export class ServerMetrics {
     this.registry.add(new Gauge("edged_queue_depth", "Requests waiting for a slot", sum((s) => s.waiting)));
     this.registry.add(new Gauge("edged_slots_busy", "Slots generating now", sum((s) => s.busy)));
     this.registry.add(new Gauge("edged_slots_total", "Slots of the device lanes", sum((s) => s.slots)));
+  }
+
+  /** The data directory's free space, and whether it counts as full (writes answered 507). */
+  watchStorage(storage: DataDirectory): void {
+    this.registry.add(new Gauge("edged_data_dir_free_bytes", "Free bytes on the data directory's filesystem", () => storage.freeBytes()));
+    this.registry.add(new Gauge("edged_data_dir_full", "1 while the data directory is full: writes are refused with 507", () => (storage.full ? 1 : 0)));
   }
 
   observeResponse(route: string, status: number, seconds: number): void {

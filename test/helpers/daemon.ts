@@ -24,13 +24,15 @@ export interface DaemonOptions {
   untilListening?: boolean;
   /** Reuse a data directory (a restart); a fresh one by default. */
   dataDir?: string;
+  /** A command the daemon runs under, given the data directory and then the daemon's own command line. */
+  wrap?: (dataDir: string) => string[];
 }
 
 export async function startDaemon(options: DaemonOptions = {}): Promise<RunningDaemon> {
   const dataDir = options.dataDir ?? scratchDir("edged-data-");
-  const proc = spawn(process.execPath, [CLI, "serve", "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])], {
-    env: { ...process.env, ...options.env },
-  });
+  const command = [process.execPath, CLI, "serve", "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])];
+  const [file, ...args] = [...(options.wrap?.(dataDir) ?? []), ...command];
+  const proc = spawn(file!, args, { env: { ...process.env, ...options.env } });
   let out = "";
   proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
   proc.stderr.on("data", (d: Buffer) => (out += d.toString()));

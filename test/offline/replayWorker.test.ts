@@ -14,9 +14,10 @@ const dir = scratchDir("edged-offline-");
 let n = 0;
 
 /** A worker on a fresh queue and a fake clock, sending with `send`; the cloud's reachability is `cloud.up`. */
-function setup(options: Pick<ReplayWorkerOptions, "send"> & Partial<Pick<ReplayWorkerOptions, "classify" | "concurrency" | "holdMs" | "onDone">> & { online?: boolean }) {
+function setup(options: Pick<ReplayWorkerOptions, "send"> & Partial<Pick<ReplayWorkerOptions, "classify" | "concurrency" | "holdMs" | "onDone" | "onStorage">> & { online?: boolean }) {
   const clock = new FakeClock();
-  const store = new JobStore(openDatabase(join(dir, `queue-${n++}.db`), OFFLINE_MIGRATIONS), { now: clock.now });
+  const db = openDatabase(join(dir, `queue-${n++}.db`), OFFLINE_MIGRATIONS);
+  const store = new JobStore(db, { now: clock.now });
   const cloud = { up: options.online ?? true };
   const connectivity = new ConnectivityWatcher({ probe: async () => cloud.up, probeIntervalMs: 1000, online: options.online ?? true, timers: clock });
   const worker = new ReplayWorker({
@@ -27,12 +28,13 @@ function setup(options: Pick<ReplayWorkerOptions, "send"> & Partial<Pick<ReplayW
     concurrency: options.concurrency ?? 2,
     holdMs: options.holdMs,
     onDone: options.onDone,
+    onStorage: options.onStorage,
     backoff: { baseMs: 1000, maxMs: 8000 },
     random: () => 0.5,
     timers: clock,
   });
   const enqueue = (request: unknown, maxAttempts = 5, ttlMs = 3_600_000) => store.enqueue({ request, ttlMs, maxAttempts }).job.id;
-  return { clock, store, cloud, connectivity, worker, enqueue };
+  return { clock, db, store, cloud, connectivity, worker, enqueue };
 }
 
 const doneEvents = (store: JobStore, id: string) => store.events(id).filter((e) => e.event === "done").length;
@@ -234,5 +236,49 @@ test("nothing is claimed while the sender says no send could get through (every 
   await worker.drain();
   assert.deepEqual(sent, [id]);
   assert.deepEqual(done, [id]);
+  await worker.stop();
+});
+
+test("a result the full disk refuses is kept and recorded once space is freed: sent once, done once", async () => {
+  const events: boolean[] = [];
+  let sends = 0;
+  const answer = "amen ".repeat(20_000); // a result that needs new pages in the database
+  const { clock, db, store, worker, enqueue } = setup({ send: async () => (sends++, answer), onStorage: (full) => events.push(full) });
+  const id = enqueue("psalm");
+  // SQLite's own limit on the database's size stands for a full disk: writes that need a new page fail with SQLITE_FULL
+  const pages = db.pragma("page_count", { simple: true }) as number;
+  db.pragma(`max_page_count = ${pages}`);
+  worker.start();
+  await settle();
+  assert.deepEqual([store.get(id)!.status, sends, events], ["running", 1, [true]]);
+  clock.advance(1000);
+  await settle();
+  assert.equal(store.get(id)!.status, "running", "still refused: waiting, not lost");
+  db.pragma("max_page_count = 1073741823");
+  clock.advance(1000);
+  await worker.drain();
+  assert.deepEqual([store.get(id)!.status, store.get(id)!.result, sends, doneEvents(store, id), events], ["done", answer, 1, 1, [true, false]]);
+  await worker.stop();
+});
+
+test("a full disk pauses claiming; the worker claims again once writes succeed", async () => {
+  const sent: string[] = [];
+  const events: boolean[] = [];
+  const { clock, db, store, worker, enqueue } = setup({ send: async (job) => (sent.push(job.id), "ok"), onStorage: (full) => events.push(full) });
+  // no page to spare, and the queue's own pages filled with jobs: claiming one (which records an event) is refused
+  db.pragma(`max_page_count = ${db.pragma("page_count", { simple: true })}`);
+  const ids: string[] = [];
+  assert.throws(() => {
+    for (;;) ids.push(enqueue("x"));
+  }, /full/);
+  worker.start();
+  await settle();
+  assert.deepEqual([sent, events], [[], [true]]);
+  assert.ok(ids.length > 0 && ids.every((id) => store.get(id)!.status === "queued"));
+  db.pragma("max_page_count = 1073741823");
+  clock.advance(1000);
+  await worker.drain();
+  assert.deepEqual([sent.sort(), events], [[...ids].sort(), [true, false]]);
+  assert.ok(ids.every((id) => store.get(id)!.status === "done" && doneEvents(store, id) === 1));
   await worker.stop();
 });

@@ -137,3 +137,24 @@ test("the raw key never reaches the database files, only its hash", async () => 
   assert.ok(bytes.includes(key), "the key's hash is stored, so these are the files written");
   for (const needle of [raw, "Secret0Bearer1Key2", "sk-proj-"]) assert.equal(bytes.indexOf(needle), -1, `"${needle}" found in the database files`);
 });
+
+test("usage a full disk refuses is held and counted, then written with the next record that gets through", () => {
+  const { budget, db, clock } = fresh({ perHour: 1_000_000 });
+  // SQLite's own size limit stands for a full disk: once no page is left, writes fail with SQLITE_FULL
+  db.pragma(`max_page_count = ${db.pragma("page_count", { simple: true })}`);
+  const keys: string[] = [];
+  while (budget.unwrittenTokens === 0) {
+    keys.push(budget.keyIdOf(`sk-key-${keys.length}`));
+    budget.record(keys.at(-1)!, 7);
+  }
+  const held = keys.at(-1)!;
+  assert.deepEqual(budget.usage(held), { hour: 7, day: 7 }, "held tokens count");
+  budget.record(held, 5);
+  assert.equal(budget.unwrittenTokens, 12);
+  db.pragma("max_page_count = 1073741823");
+  budget.record(held, 1);
+  assert.equal(budget.unwrittenTokens, 0);
+  const reopened = new TokenBudget(db, { now: () => clock.now });
+  assert.deepEqual(reopened.usage(held), { hour: 13, day: 13 }, "written once, nothing lost or doubled");
+  assert.ok(keys.slice(0, -1).every((k) => reopened.usage(k).hour === 7));
+});

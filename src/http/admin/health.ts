@@ -1,10 +1,18 @@
 /** GET /health (the process answers), GET /ready (models loaded, not draining), GET /metrics (Prometheus). */
+import { formatBytes, type DataDirectory } from "../../db/storage.js";
 import type { ModelRegistry } from "../../models/modelRegistry.js";
 import type { ServerMetrics } from "../../telemetry/serverMetrics.js";
 import { sendJson, sendText } from "../respond.js";
 import type { Route } from "../routes.js";
 
-export function adminRoutes(models: ModelRegistry, metrics: ServerMetrics): Route[] {
+/** Why the daemon cannot serve everything now, or undefined when it can. */
+function notReady(models: ModelRegistry, storage: DataDirectory): { status: string; reason: string } | undefined {
+  if (models.notReadyReason) return { status: "loading", reason: models.notReadyReason };
+  if (storage.full) return { status: "storage_full", reason: `the data directory ${storage.path} is full (${formatBytes(storage.freeBytes())} free): memory, queue and usage writes are refused` };
+  return undefined;
+}
+
+export function adminRoutes(models: ModelRegistry, metrics: ServerMetrics, storage: DataDirectory): Route[] {
   return [
     { method: "GET", path: "/health", public: true, handle: async (ctx) => sendJson(ctx.res, 200, { status: "ok" }) },
     {
@@ -12,8 +20,8 @@ export function adminRoutes(models: ModelRegistry, metrics: ServerMetrics): Rout
       path: "/ready",
       public: true,
       async handle(ctx) {
-        const reason = models.notReadyReason;
-        sendJson(ctx.res, reason ? 503 : 200, reason ? { status: "loading", reason } : { status: "ready", loaded: models.residents().map((r) => r.entry.id) });
+        const why = notReady(models, storage);
+        sendJson(ctx.res, why ? 503 : 200, why ?? { status: "ready", loaded: models.residents().map((r) => r.entry.id) });
       },
     },
     {
