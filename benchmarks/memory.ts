@@ -14,7 +14,8 @@ import { openDatabase } from "../src/db/open.js";
 import { OnnxEmbedder } from "../src/engines/onnx/onnxEmbedder.js";
 import { MemoryStore } from "../src/memory/memoryStore.js";
 import { MEMORY_MIGRATIONS } from "../src/memory/migrations.js";
-import { loadManifest, verifyModelFile, type OnnxModelEntry } from "../src/models/manifest.js";
+import { loadManifest, type OnnxModelEntry } from "../src/models/manifest.js";
+import { verifyModelFile } from "../src/models/verify.js";
 import { resultsPath, ROOT } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { summarize, type Summary } from "./harness/stats.js";
@@ -44,7 +45,7 @@ export async function runMemoryBench(argv: string[]): Promise<void> {
   const flags = Flags.parse(values);
   const manifest = await loadManifest();
   const entry = manifest.models.find((m) => m.id === manifest.defaults.embedding) as OnnxModelEntry;
-  const embedder = await OnnxEmbedder.load(await verifyModelFile(manifest, entry), entry);
+  const embedder = await OnnxEmbedder.load((await verifyModelFile(entry)).path, entry);
   const verses = (JSON.parse(await readFile(join(ROOT, "models", "data", "heldout-pairs.json"), "utf8")) as [string, string][]).flat().slice(0, flags.pool);
   progress(`embedding ${verses.length} verses for the pool`);
   const pool: Float32Array[] = [];

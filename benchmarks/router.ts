@@ -75,7 +75,7 @@ async function decisionOverhead(flags: Flags) {
   const budget = new TokenBudget(db, { perHour: 1e12 });
   const manifest = await loadManifest();
   const entry = manifest.models.find((m) => m.id === manifest.defaults.embedding) as OnnxModelEntry;
-  const embedder = await OnnxEmbedder.load(manifest.pathOf(entry), entry, { threads: 1 });
+  const embedder = await OnnxEmbedder.load(entry.path, entry, { threads: 1 });
   const make = (examples: typeof EXAMPLES | []) =>
     new Router({
       config: RouterConfig.parse({ examples }),

@@ -6,7 +6,8 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { getLlama, type Token } from "node-llama-cpp";
 import { z } from "zod";
-import { loadManifest, verifyModelFile } from "../src/models/manifest.js";
+import { loadManifest } from "../src/models/manifest.js";
+import { verifyModelFile } from "../src/models/verify.js";
 import { resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { summarize, type Summary } from "./harness/stats.js";
@@ -105,7 +106,7 @@ export async function runServerBench(argv: string[]): Promise<void> {
   const manifest = await loadManifest();
   const entry = manifest.models.find((m) => m.id === (flags.model ?? manifest.defaults.chat) && m.engine === "llama");
   if (!entry) throw new Error(`no llama model ${flags.model} in the manifest`);
-  const path = await verifyModelFile(manifest, entry);
+  const path = (await verifyModelFile(entry)).path;
 
   // A prompt of exactly `prompt-tokens` tokens (BOS included) that both paths tokenize the same way.
   const llama = await getLlama({ gpu: false, build: "never" });

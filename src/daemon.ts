@@ -3,8 +3,9 @@
  * verified, placed and loaded, then serves every model of the manifest (others load on demand); `stop`
  * drains requests and releases everything.
  */
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Llama } from "node-llama-cpp";
 import { durationMs } from "./config/duration.js";
@@ -24,6 +25,7 @@ import { adminRoutes } from "./http/admin/health.js";
 import { Guard } from "./http/guard.js";
 import { ollamaGenerateRoutes } from "./http/ollama/generate.js";
 import { ollamaModelRoutes } from "./http/ollama/models.js";
+import { ollamaStoreRoutes } from "./http/ollama/modelStore.js";
 import { chatCompletionsRoute } from "./http/openai/chatCompletions.js";
 import { completionsRoute } from "./http/openai/completions.js";
 import { embeddingsRoute } from "./http/openai/embeddings.js";
@@ -32,7 +34,13 @@ import { memoryRoutes } from "./http/memory/routes.js";
 import { queueRoutes } from "./http/queue/routes.js";
 import { RouteTable } from "./http/routes.js";
 import { HttpServer } from "./http/server.js";
-import { loadManifest, ManifestError, verifyModelFile, type Device, type ModelEntry } from "./models/manifest.js";
+import type { ModelCatalog } from "./models/catalog.js";
+import type { Device, ModelEntry } from "./models/entry.js";
+import { ManifestError } from "./models/manifest.js";
+import { addModel } from "./models/addModel.js";
+import { openCatalog } from "./models/openCatalog.js";
+import { fitCheck } from "./scheduler/fitCheck.js";
+import { verifyModelFile } from "./models/verify.js";
 import { MemoryService } from "./memory/memoryService.js";
 import { MemoryStore } from "./memory/memoryStore.js";
 import { MEMORY_MIGRATIONS } from "./memory/migrations.js";
@@ -59,11 +67,22 @@ export interface Daemon {
 
 export type Log = (message: string) => void;
 
-function pick(manifest: { models: ModelEntry[] }, id: string, engine: ModelEntry["engine"]): ModelEntry {
-  const entry = manifest.models.find((m) => m.id === id);
-  if (!entry) throw new ManifestError(`model "${id}" is not in the manifest (known: ${manifest.models.map((m) => m.id).join(", ")})`);
+function pick(catalog: ModelCatalog, id: string, engine: ModelEntry["engine"]): ModelEntry {
+  const entry = catalog.find(id);
+  if (!entry) throw new ManifestError(`model "${id}" is not known (known: ${catalog.entries().map((m) => m.id).join(", ")})`);
   if (entry.engine !== engine) throw new ManifestError(`model "${id}" is an ${entry.engine} model, not ${engine}`);
   return entry;
+}
+
+const percent = (done: number, total: number) => Math.floor((done / Math.max(total, 1)) * 100);
+
+/** Progress of hashing a model file, as log lines every 10 %. */
+function hashLog(log: Log, entry: Pick<ModelEntry, "id">): (done: number, total: number) => void {
+  let shown = -1;
+  return (done, total) => {
+    const p = percent(done, total);
+    if (p >= shown + 10 || (done === total && shown !== 100)) log(`hashing ${entry.id}: ${(shown = p)} % of ${Math.round(total / 2 ** 20)} MiB`);
+  };
 }
 
 /** One lane per device: the chat models placed on a device share its slots. */
@@ -85,23 +104,17 @@ class Lanes {
 type OnCalibrated = (model: string, device: Device, observation: Observation) => void;
 
 /** The real loader: checksum, then llama.cpp or onnxruntime on the placed device. */
-function modelLoader(
-  config: Config,
-  manifest: Awaited<ReturnType<typeof loadManifest>>,
-  runtime: Promise<{ llama: Llama; inventory: Inventory }>,
-  lanes: Lanes,
-  onCalibrated: OnCalibrated,
-): ModelLoader {
+function modelLoader(config: Config, catalog: ModelCatalog, runtime: Promise<{ llama: Llama; inventory: Inventory }>, lanes: Lanes, onCalibrated: OnCalibrated, log: Log): ModelLoader {
   return {
-    /** Verifies the file first: nothing reads a model file (not even its metadata) before its hash matches. */
+    /** Verifies the file first: llama.cpp reads no model file before its size and hash match (an unchanged file's hash is remembered). */
     async place(entry) {
       const { llama, inventory } = await runtime;
-      await verifyModelFile(manifest, entry);
-      return placeModel(entry, manifest, inventory, llama, config.llama.slots);
+      await verifyModelFile(entry, { hashes: catalog.user?.hashes, onProgress: hashLog(log, entry) });
+      return placeModel(entry, { inventory, llama, slots: config.llama.slots, contextSize: config.llama.contextSize });
     },
     async load(entry, placement: Placement): Promise<LoadedBackend> {
       const { llama, inventory } = await runtime;
-      const path = manifest.pathOf(entry);
+      const { path } = entry;
       if (entry.engine === "llama") {
         const model = await LlamaChatModel.load(llama, path, {
           gpuLayers: placement.gpuLayers ?? 0,
@@ -110,7 +123,10 @@ function modelLoader(
           contextSize: config.llama.contextSize ?? entry.contextSize,
           batchSize: config.llama.batchSize,
           prefixReuse: config.llama.prefixReuse,
+          template: entry.template,
+          defaults: entry.defaults,
         });
+        log(`${entry.id}: chat template: ${model.template.description}`);
         onCalibrated(entry.id, placement.device, await calibrate(model));
         return { backend: { kind: "chat", entry, model, scheduler: lanes.for(placement.device), device: placement.device }, dispose: () => model.dispose() };
       }
@@ -120,13 +136,23 @@ function modelLoader(
   };
 }
 
-export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
-  const manifest = await loadManifest(config.models.manifest);
-  const chatEntry = pick(manifest, config.models.chat ?? manifest.defaults.chat, "llama");
-  const embeddingId = config.models.embedding === false ? undefined : (config.models.embedding ?? manifest.defaults.embedding);
-  const embeddingEntry = embeddingId ? pick(manifest, embeddingId, "onnx") : undefined;
-  await mkdir(config.dataDir, { recursive: true });
+/** `--model` names a file rather than a model id: it ends in .gguf, or it is a path that exists. */
+const isModelPath = (name: string) => name.toLowerCase().endsWith(".gguf") || (name.includes("/") && existsSync(name));
 
+/** `edged serve --model FILE`: the file is added in place on the fly (once: a later start finds its entry). */
+async function servedFromPath(file: string, config: Config, catalog: ModelCatalog, runtime: Promise<{ llama: Llama; inventory: Inventory }>, log: Log): Promise<string> {
+  const path = resolve(file);
+  const known = catalog.user!.entries().find((e) => e.path === path);
+  if (known) return known.id;
+  const { llama, inventory } = await runtime;
+  const entry = await addModel({ file: path }, { catalog, user: catalog.user!, llama, place: fitCheck(config, llama, inventory), onHashProgress: hashLog(log, { id: basename(path) }) });
+  log(`added ${entry.id} from ${path} (in place)`);
+  await catalog.refresh();
+  return entry.id;
+}
+
+export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
+  await mkdir(config.dataDir, { recursive: true });
   const hardware: HardwareView = {};
   const runtime = (async () => {
     const llama = await llamaRuntime();
@@ -135,6 +161,13 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     return { llama, inventory };
   })();
   runtime.catch(() => undefined); // reported through `ready`
+  const catalog = await openCatalog(config, llamaRuntime);
+  for (const problem of catalog.problems) log(`model store (${problem.source}): ${problem.path}: ${problem.reason}`);
+  const chatName = config.models.chat && isModelPath(config.models.chat) ? await servedFromPath(config.models.chat, config, catalog, runtime, log) : config.models.chat;
+  const chatEntry = pick(catalog, chatName ?? catalog.defaults.chat, "llama");
+  const embeddingId = config.models.embedding === false ? undefined : (config.models.embedding ?? catalog.defaults.embedding);
+  const embeddingEntry = embeddingId ? pick(catalog, embeddingId, "onnx") : undefined;
+
   const budgetOf = (inventory: Inventory) =>
     config.models.memoryBudgetMiB !== undefined
       ? { cpuRam: config.models.memoryBudgetMiB * 2 ** 20, gpuVram: config.models.memoryBudgetMiB * 2 ** 20 }
@@ -145,7 +178,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const onCalibrated: OnCalibrated = (model, device, observation) => {
     for (const key of localKeys(model, device, 1)) routerSide?.routing.router.latency.observe(key, observation);
   };
-  const models = new ModelRegistry(manifest, modelLoader(config, manifest, runtime, lanes, onCalibrated), {
+  const models = new ModelRegistry(catalog, modelLoader(config, catalog, runtime, lanes, onCalibrated, log), {
     budget,
     maxLoaded: config.models.maxLoaded,
     defaultKeepAliveMs: durationMs(config.models.keepAlive),
@@ -179,6 +212,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     embeddingsRoute(deps),
     ...ollamaGenerateRoutes(deps),
     ...ollamaModelRoutes({ models, startedAt: new Date(), limits: config.limits }),
+    ...ollamaStoreRoutes({ catalog, models, config, runtime: () => runtime, log }),
     ...memoryRoutes(memory, config.limits),
     ...queueRoutes({ routing: routerSide.routing, jobs: routerSide.jobs, limits: config.limits }),
   ]);
@@ -217,6 +251,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       clearInterval(sweeper);
       await memoryCheckpointer.stop();
       memoryDb.close();
+      catalog.user?.close();
     },
   };
 }

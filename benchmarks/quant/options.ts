@@ -147,7 +147,7 @@ export async function parseQuantOptions(argv: string[]): Promise<QuantOptions | 
     const m = await manifest();
     const found = m.models.find(entry);
     if (!found) throw new UsageError(missing);
-    return m.pathOf(found);
+    return found.path;
   };
   const model = f.model ?? (await manifestPath((e) => e.engine === "llama" && e.quant === "F16", "the manifest has no F16 llama model; pass --model"));
 

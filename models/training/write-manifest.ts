@@ -4,7 +4,8 @@
  */
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Manifest, sha256File, type LlamaModelEntry, type OnnxModelEntry } from "../../src/models/manifest.js";
+import { sha256OfFile } from "../../src/models/fileHash.js";
+import { Manifest, type ManifestFileEntry } from "../../src/models/manifest.js";
 
 const dir = process.argv[2];
 if (!dir) throw new Error("usage: write-manifest MODELS_DIR");
@@ -14,7 +15,7 @@ const parameters = async (report: string) => (JSON.parse(await readFile(join(dir
 const llamaParameters = await parameters("train-llama.json");
 const embedParameters = await parameters("train-embedder.json");
 
-type Draft = Omit<LlamaModelEntry, "sha256" | "bytes"> | Omit<OnnxModelEntry, "sha256" | "bytes">;
+type Draft = ManifestFileEntry extends infer E ? (E extends unknown ? Omit<E, "sha256" | "bytes"> : never) : never;
 const chat = (quant: string, description: string): Draft => ({
   id: `edged-kjv:${quant.toLowerCase()}`,
   engine: "llama",
@@ -48,7 +49,7 @@ const drafts: Draft[] = [
 ];
 
 const models = await Promise.all(
-  drafts.map(async (d) => ({ ...d, bytes: (await stat(join(dir, d.file))).size, sha256: await sha256File(join(dir, d.file)) })),
+  drafts.map(async (d) => ({ ...d, bytes: (await stat(join(dir, d.file))).size, sha256: await sha256OfFile(join(dir, d.file)) })),
 );
 const manifest = Manifest.parse({ defaults: { chat: "edged-kjv:q4_k_m", embedding: "edged-embed:q4" }, models });
 await writeFile(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");

@@ -34,7 +34,7 @@ export async function doctorCommand(argv: string[]): Promise<void> {
     await writeFile(values.record, JSON.stringify(await recorder.recording(), null, 1) + "\n");
     console.error(`recorded this machine's probe answers in ${values.record}`);
   }
-  const plan = values.plan ? await planModels(await loadManifest(values.manifest), inventory, await llamaRuntime(), Number(values.slots)) : undefined;
+  const plan = values.plan ? await planModels((await loadManifest(values.manifest)).models, { inventory, llama: await llamaRuntime(), slots: Number(values.slots) }) : undefined;
   if (values.json) return void console.log(JSON.stringify(plan ? { inventory, plan } : inventory, null, 2));
   console.log(describeInventory(inventory));
   if (plan) console.log(`\nplacement (${values.slots} slots per chat model):\n${describePlan(plan)}`);

@@ -6,6 +6,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   serve: async () => (await import("./serve.js")).serveCommand,
   quantize: async () => (await import("./quantize.js")).quantizeCommand,
   models: async () => (await import("./models.js")).modelsCommand,
+  pull: async () => (await import("./pull.js")).pullCommand,
   doctor: async () => (await import("./doctor.js")).doctorCommand,
   memory: async () => (await import("./memory.js")).memoryCommand,
   queue: async () => (await import("./queue.js")).queueCommand,

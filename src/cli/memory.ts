@@ -6,7 +6,8 @@ import { openDatabase } from "../db/open.js";
 import { OnnxEmbedder } from "../engines/onnx/onnxEmbedder.js";
 import { MemoryStore } from "../memory/memoryStore.js";
 import { MEMORY_MIGRATIONS } from "../memory/migrations.js";
-import { loadManifest, verifyModelFile, type OnnxModelEntry } from "../models/manifest.js";
+import { loadManifest, type OnnxModelEntry } from "../models/manifest.js";
+import { verifyModelFile } from "../models/verify.js";
 import { UsageError } from "./usage.js";
 
 const USAGE = `usage: edged memory <command> [--data-dir DIR] [--config FILE]
@@ -22,7 +23,7 @@ async function embedder(): Promise<OnnxEmbedder> {
   const manifest = await loadManifest();
   const entry = manifest.models.find((m) => m.id === manifest.defaults.embedding) as OnnxModelEntry | undefined;
   if (!entry) throw new Error("the manifest has no default embedding model");
-  return OnnxEmbedder.load(await verifyModelFile(manifest, entry), entry);
+  return OnnxEmbedder.load((await verifyModelFile(entry)).path, entry);
 }
 
 export async function memoryCommand(argv: string[]): Promise<void> {

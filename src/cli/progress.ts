@@ -16,3 +16,17 @@ export function progressLine(label: string): { update(done: number, total: numbe
     },
   };
 }
+
+/** Progress of reading a file, in MiB and at most every percent (a line per 10 % when not on a terminal). */
+export function hashProgress(label: string): (done: number, total: number) => void {
+  const line = progressLine(label);
+  const step = process.stderr.isTTY ? 1 : 10;
+  let shown = -1;
+  return (done, total) => {
+    const percent = Math.floor((done / Math.max(total, 1)) * 100);
+    if (percent < shown + step && done < total) return;
+    shown = percent;
+    line.update(Math.round(done / 2 ** 20), Math.round(total / 2 ** 20), "MiB");
+    if (done >= total) line.end();
+  };
+}

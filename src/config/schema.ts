@@ -30,6 +30,15 @@ export const Config = z
         maxLoaded: z.coerce.number().int().min(1).default(3),
         /** Memory the loaded models may take together; 90 % of what the probe found free when absent. */
         memoryBudgetMiB: z.coerce.number().int().positive().optional(),
+        /** Other tools' model stores, read where they lie (never copied); each can be turned off. */
+        discover: z
+          .object({ ollama: z.boolean().default(true), huggingface: z.boolean().default(true), lmstudio: z.boolean().default(true) })
+          .strict()
+          .prefault({}),
+        /** More folders whose *.gguf files are served. */
+        dirs: z.array(z.string().min(1)).default([]),
+        /** The Hugging Face-compatible hub `edged pull` downloads from (token from HF_TOKEN). */
+        hubUrl: z.string().url().default("https://huggingface.co"),
       })
       .strict()
       .prefault({}),

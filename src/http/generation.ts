@@ -9,6 +9,7 @@ import type { GenerateResult, Sampling } from "../engines/llama/chatModel.js";
 import { SchemaViolationError } from "../engines/llama/errors.js";
 import type { JsonConstraint, JsonConstraints } from "../engines/llama/grammar/constraints.js";
 import type { MemoryService } from "../memory/memoryService.js";
+import type { ModelDefaults } from "../models/entry.js";
 import type { ConfidenceProbe } from "../router/cascadeProbe.js";
 import type { ChatBackend, ModelRegistry } from "../models/modelRegistry.js";
 import type { Priority } from "../scheduler/slotScheduler.js";
@@ -63,9 +64,16 @@ export interface ResponseShape {
   response(result: GenerateResult, timings: Timings): unknown;
 }
 
-/** OpenAI's sampling fields, with OpenAI's defaults (temperature 1, top_p 1). */
-export function samplingFrom(body: { temperature?: number; top_p?: number; seed?: number; presence_penalty?: number; frequency_penalty?: number }): Sampling {
-  return { temperature: body.temperature ?? 1, topP: body.top_p ?? 1, seed: body.seed, presencePenalty: body.presence_penalty, frequencyPenalty: body.frequency_penalty };
+/** OpenAI's sampling fields; what the request leaves out, the model's defaults (an Ollama params layer), then OpenAI's (temperature 1, top_p 1). */
+export function samplingFrom(body: { temperature?: number; top_p?: number; seed?: number; presence_penalty?: number; frequency_penalty?: number }, defaults: ModelDefaults = {}): Sampling {
+  return {
+    temperature: body.temperature ?? defaults.temperature ?? 1,
+    topP: body.top_p ?? defaults.topP ?? 1,
+    topK: defaults.topK,
+    seed: body.seed,
+    presencePenalty: body.presence_penalty,
+    frequencyPenalty: body.frequency_penalty,
+  };
 }
 
 /** Lane priority classes as llama.cpp batch priorities. */

@@ -15,7 +15,7 @@ export interface RequestContext {
 }
 
 export interface Route {
-  method: "GET" | "POST" | "PATCH" | "DELETE";
+  method: "GET" | "HEAD" | "POST" | "PATCH" | "DELETE";
   /** A literal path, or a pattern with `{name}` segments. */
   path: string;
   /** Reachable without an API key (health probes). */

@@ -1,5 +1,5 @@
 /**
- * The models a client may name: everything in the manifest, loaded on first use with a single flight,
+ * The models a client may name: everything in the catalogue, loaded on first use with a single flight,
  * kept alive per request or by default, and unloaded least-recently-used first when memory or the
  * loaded-model limit runs out. A model in use is never unloaded.
  */
@@ -8,7 +8,8 @@ import type { OnnxEmbedder } from "../engines/onnx/onnxEmbedder.js";
 import { ApiError, apiErrors } from "../http/errors.js";
 import type { MemoryEstimate, Placement } from "../scheduler/placement.js";
 import type { SlotScheduler } from "../scheduler/slotScheduler.js";
-import type { Device, LlamaModelEntry, LoadedManifest, ModelEntry, OnnxModelEntry } from "./manifest.js";
+import type { ModelCatalog } from "./catalog.js";
+import type { Device, LlamaModelEntry, ModelEntry, OnnxModelEntry } from "./entry.js";
 
 export interface ChatBackend {
   kind: "chat";
@@ -71,14 +72,6 @@ export interface ResidentInfo {
   expiresAt: number;
 }
 
-/** `edged-kjv` names the manifest's default among the `edged-kjv:<tag>` models, else the only one. */
-function resolveName(manifest: LoadedManifest, name: string): ModelEntry | undefined {
-  const exact = manifest.models.find((m) => m.id === name);
-  if (exact || name.includes(":")) return exact;
-  const family = manifest.models.filter((m) => m.id.split(":")[0] === name);
-  return family.find((m) => m.id === manifest.defaults.chat || m.id === manifest.defaults.embedding) ?? (family.length === 1 ? family[0] : undefined);
-}
-
 export class ModelRegistry {
   private readonly resident = new Map<string, Resident>();
   private readonly loading = new Map<string, Promise<Resident>>();
@@ -91,7 +84,7 @@ export class ModelRegistry {
   notReadyReason: string | undefined = "models are loading";
 
   constructor(
-    readonly manifest: LoadedManifest,
+    readonly catalog: ModelCatalog,
     private readonly loader: ModelLoader,
     private readonly options: RegistryOptions,
   ) {
@@ -100,20 +93,20 @@ export class ModelRegistry {
 
   /** Every model a client may name. */
   cards(): ModelCard[] {
-    return this.manifest.models.map((m) => ({ id: m.id, object: "model", created: this.created, owned_by: "edged" }));
+    return this.catalog.entries().map((m) => ({ id: m.id, object: "model", created: this.created, owned_by: "edged" }));
   }
 
   residents(): ResidentInfo[] {
     return [...this.resident.values()].map((r) => ({ entry: r.loaded.backend.entry, placement: r.placement, inUse: r.inUse, expiresAt: r.expiresAt }));
   }
 
-  /** Whether the name (an id or an alias) is one of the manifest's chat models. */
+  /** Whether the name (an id or an alias) is one of the catalogue's chat models. */
   isChat(name: string): boolean {
-    return resolveName(this.manifest, name)?.engine === "llama";
+    return this.catalog.find(name)?.engine === "llama";
   }
 
   entryFor(name: string): ModelEntry {
-    const entry = resolveName(this.manifest, name);
+    const entry = this.catalog.find(name);
     if (!entry) throw apiErrors.modelNotFound(name);
     return entry;
   }
@@ -209,6 +202,19 @@ export class ModelRegistry {
     this.resident.delete(id);
     this.options.log?.(`unloading ${id} (${why})`);
     await r.loaded.dispose();
+  }
+
+  /** Kept loaded for as long as the daemon runs (the configured defaults). */
+  isPinned(id: string): boolean {
+    return this.resident.get(id)?.expiresAt === Infinity;
+  }
+
+  /** Unloads a model now if it is idle, else as soon as its last request ends. */
+  async unloadIdle(id: string, why: string): Promise<void> {
+    const r = this.resident.get(id);
+    if (!r) return;
+    if (r.inUse === 0) return this.unload(id, why);
+    r.expiresAt = this.now();
   }
 
   /** Unloads idle models whose keep-alive has passed. */

@@ -62,3 +62,11 @@ export class UnknownFileTypeError extends Error {
     this.name = "UnknownFileTypeError";
   }
 }
+
+/** The name of a GGUF's `general.file_type`, e.g. 15 -> "Q4_K_M" (of aliases such as Q4_K, the full name). */
+export function fileTypeName(ftype: number): string | undefined {
+  return Object.entries(FILE_TYPES)
+    .filter(([, t]) => t.ftype === ftype)
+    .map(([name]) => name)
+    .sort((a, b) => b.length - a.length)[0];
+}

@@ -72,7 +72,7 @@ test("errors come in Ollama's shape", async () => {
   const body = (await bad.json()) as { error: string };
   assert.deepEqual(Object.keys(body), ["error"]);
   assert.match(body.error, /options\.temperature/);
-  const unknown = await fetch(`${daemon.url}/api/pull`, { method: "POST" });
+  const unknown = await fetch(`${daemon.url}/api/push`, { method: "POST" });
   assert.equal(unknown.status, 404);
   assert.equal(typeof ((await unknown.json()) as { error: string }).error, "string");
   const keep = await fetch(`${daemon.url}/api/generate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: MODEL, prompt: "x", keep_alive: "soon" }) });

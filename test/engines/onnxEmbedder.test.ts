@@ -4,7 +4,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { OnnxEmbedder } from "../../src/engines/onnx/onnxEmbedder.js";
-import { loadManifest, verifyModelFile, type OnnxModelEntry } from "../../src/models/manifest.js";
+import { loadManifest, type OnnxModelEntry } from "../../src/models/manifest.js";
+import { verifyModelFile } from "../../src/models/verify.js";
 import { MODELS } from "../helpers/paths.js";
 
 let fp32: OnnxEmbedder;
@@ -14,8 +15,8 @@ let pairs: [string, string][];
 before(async () => {
   const manifest = await loadManifest();
   const entry = (id: string) => manifest.models.find((m) => m.id === id) as OnnxModelEntry;
-  fp32 = await OnnxEmbedder.load(await verifyModelFile(manifest, entry("edged-embed:fp32")), entry("edged-embed:fp32"));
-  q4 = await OnnxEmbedder.load(await verifyModelFile(manifest, entry("edged-embed:q4")), entry("edged-embed:q4"));
+  fp32 = await OnnxEmbedder.load((await verifyModelFile(entry("edged-embed:fp32"))).path, entry("edged-embed:fp32"));
+  q4 = await OnnxEmbedder.load((await verifyModelFile(entry("edged-embed:q4"))).path, entry("edged-embed:q4"));
   pairs = JSON.parse(await readFile(join(MODELS, "data", "heldout-pairs.json"), "utf8")).slice(0, 500);
 });
 after(async () => {

@@ -3,7 +3,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import { stat, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { sha256File, type ModelEntry } from "../../src/models/manifest.js";
+import { sha256OfFile } from "../../src/models/fileHash.js";
+import type { ManifestFileEntry } from "../../src/models/manifest.js";
 import { CLI, scratchDir } from "./paths.js";
 
 export interface RunningDaemon {
@@ -28,11 +29,20 @@ export interface DaemonOptions {
   wrap?: (dataDir: string) => string[];
 }
 
+/**
+ * The environment of a daemon under test: this machine's, but with a home of its own and no model-store variables,
+ * so that no Ollama, Hugging Face or LM Studio store of the machine running the tests is discovered.
+ */
+export function isolatedEnv(): NodeJS.ProcessEnv {
+  const { OLLAMA_MODELS: _o, HF_HOME: _h, HF_HUB_CACHE: _c, ...env } = process.env;
+  return { ...env, HOME: scratchDir("edged-home-") };
+}
+
 export async function startDaemon(options: DaemonOptions = {}): Promise<RunningDaemon> {
   const dataDir = options.dataDir ?? scratchDir("edged-data-");
   const command = [process.execPath, CLI, "serve", "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])];
   const [file, ...args] = [...(options.wrap?.(dataDir) ?? []), ...command];
-  const proc = spawn(file!, args, { env: { ...process.env, ...options.env } });
+  const proc = spawn(file!, args, { env: { ...isolatedEnv(), ...options.env } });
   let out = "";
   proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
   proc.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -69,7 +79,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
 
 /** Runs `edged serve` expecting it to fail; resolves with its exit code and output. */
 export async function failingServe(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
-  const proc = spawn(process.execPath, [CLI, "serve", "--port", "0", "--data-dir", scratchDir("edged-data-"), ...args], { env: { ...process.env, ...env } });
+  const proc = spawn(process.execPath, [CLI, "serve", "--port", "0", "--data-dir", scratchDir("edged-data-"), ...args], { env: { ...isolatedEnv(), ...env } });
   let output = "";
   proc.stdout.on("data", (d: Buffer) => (output += d.toString()));
   proc.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -77,12 +87,12 @@ export async function failingServe(args: string[], env: Record<string, string> =
   return { code, output };
 }
 
-type Draft = Omit<Extract<ModelEntry, { engine: "llama" }>, "sha256" | "bytes" | "file" | "devices"> & { path: string };
+type Draft = Omit<Extract<ManifestFileEntry, { engine: "llama" }>, "sha256" | "bytes" | "file" | "devices"> & { path: string };
 
 /** A manifest in `dir` serving the given model files, with their real checksums; the first is the default. */
 export async function writeManifest(dir: string, ...chats: [Draft, ...Draft[]]): Promise<string> {
   const models = await Promise.all(
-    chats.map(async ({ path, ...entry }) => ({ ...entry, file: basename(path), sha256: await sha256File(path), bytes: (await stat(path)).size })),
+    chats.map(async ({ path, ...entry }) => ({ ...entry, file: basename(path), sha256: await sha256OfFile(path), bytes: (await stat(path)).size })),
   );
   const file = join(dir, "manifest.json");
   await writeFile(file, JSON.stringify({ defaults: { chat: chats[0].id }, models }));

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { openDatabase } from "../../src/db/open.js";
 import { OnnxEmbedder } from "../../src/engines/onnx/onnxEmbedder.js";
-import { loadManifest, verifyModelFile, type OnnxModelEntry } from "../../src/models/manifest.js";
+import { loadManifest, type OnnxModelEntry } from "../../src/models/manifest.js";
+import { verifyModelFile } from "../../src/models/verify.js";
 import { MemoryStore } from "../../src/memory/memoryStore.js";
 import { MEMORY_MIGRATIONS } from "../../src/memory/migrations.js";
 import { scratchDir } from "../helpers/paths.js";
@@ -17,7 +18,7 @@ const ids: Record<string, string> = {};
 before(async () => {
   const manifest = await loadManifest();
   const entry = manifest.models.find((m) => m.id === manifest.defaults.embedding) as OnnxModelEntry;
-  embedder = await OnnxEmbedder.load(await verifyModelFile(manifest, entry), entry);
+  embedder = await OnnxEmbedder.load((await verifyModelFile(entry)).path, entry);
   store = new MemoryStore(openDatabase(join(scratchDir(), "search.db"), MEMORY_MIGRATIONS));
   const notes: [string, string, string, Record<string, string>][] = [
     ["light", "erin", "And God said, Let there be light: and there was light.", { kind: "verse" }],

@@ -2,11 +2,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ApiError } from "../../src/http/errors.js";
-import type { LoadedManifest, ModelEntry } from "../../src/models/manifest.js";
+import { ModelCatalog } from "../../src/models/catalog.js";
+import { ModelEntry } from "../../src/models/entry.js";
 import { ModelRegistry, type ModelLoader } from "../../src/models/modelRegistry.js";
 
-const entry = (id: string): ModelEntry => ({ id, engine: "llama", file: `${id}.gguf`, quant: "Q4_0", sha256: "0".repeat(64), bytes: 1, contextSize: 512, devices: ["cpu"] });
-const manifest = { defaults: { chat: "a:q" }, models: ["a:q", "b:q", "c:q"].map(entry), pathOf: (e: ModelEntry) => e.file } as LoadedManifest;
+const entry = (id: string): ModelEntry =>
+  ModelEntry.parse({ id, engine: "llama", path: `/models/${id}.gguf`, quant: "Q4_0", sha256: "0".repeat(64), bytes: 1, contextSize: 512, devices: ["cpu"], source: { kind: "bundled", detail: "test" } });
+const manifest = new ModelCatalog({ bundled: { path: "test", defaults: { chat: "a:q" }, models: ["a:q", "b:q", "c:q"].map(entry) } });
 
 function recordingLoader(ramPerModel: number) {
   const events: string[] = [];

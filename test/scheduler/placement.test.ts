@@ -17,9 +17,10 @@ const MiB = 2 ** 20;
 const recordingPath = (name: string) => join(ROOT, "test", "hardware", "recordings", `${name}.json`);
 const machine = async (name: string) => probe(recordedSources(Recording.parse(JSON.parse(await readFile(recordingPath(name), "utf8")))));
 
-const llama = (id: string, devices: LlamaModelEntry["devices"] = ["gpu", "cpu"]): LlamaModelEntry => ({ id, engine: "llama", file: "x.gguf", quant: "Q4_K_M", sha256: "0".repeat(64), bytes: 1, contextSize: 4096, devices });
+const source = { kind: "bundled" as const, detail: "test", owned: false };
+const llama = (id: string, devices: LlamaModelEntry["devices"] = ["gpu", "cpu"]): LlamaModelEntry => ({ id, engine: "llama", path: "/x.gguf", quant: "Q4_K_M", sha256: "0".repeat(64), bytes: 1, contextSize: 4096, devices, source, defaults: {} });
 const onnx = (devices: OnnxModelEntry["devices"]): OnnxModelEntry => ({
-  id: "embed:q4", engine: "onnx", task: "embedding", file: "x.onnx", quant: "q4", sha256: "0".repeat(64), bytes: 4 * MiB, devices, dimensions: 256, tokenizer: { kind: "word-hash", buckets: 8192, maxLength: 64 },
+  id: "embed:q4", engine: "onnx", task: "embedding", path: "/x.onnx", quant: "q4", sha256: "0".repeat(64), bytes: 4 * MiB, devices, dimensions: 256, tokenizer: { kind: "word-hash", buckets: 8192, maxLength: 64 }, source,
 });
 
 /** `layers` layers of `layerMiB` each, plus fixed context buffers on whichever side holds layers. */

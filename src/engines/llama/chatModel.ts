@@ -4,15 +4,15 @@
  */
 import {
   LlamaGrammarEvaluationState,
-  resolveChatWrapper,
   type ChatHistoryItem,
-  type ChatWrapper,
   type Llama,
   type LlamaContext,
   type LlamaGrammar,
   type LlamaModel,
   type Token,
 } from "node-llama-cpp";
+import type { ModelDefaults, TemplateOverride } from "../../models/entry.js";
+import { chooseChatTemplate, type TemplateChoice } from "./chatTemplate.js";
 import { ContextLengthError } from "./errors.js";
 import { SequencePool } from "./sequencePool.js";
 import { IncrementalDetokenizer, StopMatcher } from "./textStream.js";
@@ -75,6 +75,10 @@ export interface ChatModelOptions {
   contextSize?: number;
   batchSize?: number;
   prefixReuse: boolean;
+  /** A chat template to use instead of the file's own. */
+  template?: TemplateOverride;
+  /** The system prompt and stop sequences a request that names none gets (an Ollama model's system and params layers). */
+  defaults?: Pick<ModelDefaults, "system" | "stop">;
 }
 
 export class LlamaChatModel {
@@ -83,7 +87,9 @@ export class LlamaChatModel {
   private constructor(
     readonly model: LlamaModel,
     private readonly context: LlamaContext,
-    private readonly chatWrapper: ChatWrapper,
+    /** The chat template in use, and where it came from. */
+    readonly template: TemplateChoice,
+    private readonly defaults: Pick<ModelDefaults, "system" | "stop">,
     prefixReuse: boolean,
   ) {
     this.sequences = new SequencePool(context, prefixReuse);
@@ -98,9 +104,8 @@ export class LlamaChatModel {
         threads: options.threads,
         batchSize: options.batchSize,
       });
-      const chatWrapper = resolveChatWrapper(model);
-      if (!chatWrapper) throw new Error(`no chat template for ${path}`);
-      return new LlamaChatModel(model, context, chatWrapper, options.prefixReuse);
+      const template = chooseChatTemplate({ fileInfo: model.fileInfo, filename: model.filename, tokenizer: model.tokenizer, bosString: model.tokens.bosString, override: options.template });
+      return new LlamaChatModel(model, context, template, options.defaults ?? {}, options.prefixReuse);
     } catch (error) {
       await model.dispose();
       throw error;
@@ -113,11 +118,13 @@ export class LlamaChatModel {
   }
 
   renderChat(messages: readonly ChatMessage[]): Token[] {
-    const history: ChatHistoryItem[] = messages.map((m) =>
+    const system = this.defaults.system;
+    const withSystem = system && !messages.some((m) => m.role === "system") ? [{ role: "system" as const, content: system }, ...messages] : messages;
+    const history: ChatHistoryItem[] = withSystem.map((m) =>
       m.role === "assistant" ? { type: "model", response: [m.content] } : { type: m.role, text: m.content },
     );
     history.push({ type: "model", response: [] });
-    return this.chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(this.model.tokenizer);
+    return this.template.wrapper.generateContextState({ chatHistory: history }).contextText.tokenize(this.model.tokenizer);
   }
 
   /** Plain-text prompt as the model's tokenizer reads it, with BOS when the model wants one. */
@@ -139,7 +146,7 @@ export class LlamaChatModel {
     const sequence = lease.sequence;
     let clean = false;
     const detokenizer = new IncrementalDetokenizer(this.model);
-    const stops = new StopMatcher(options.stop);
+    const stops = new StopMatcher(options.stop.length ? options.stop : (this.defaults.stop ?? []));
     const room = this.sequenceContextSize - prompt.length;
     const limit = Math.min(options.maxTokens, room);
     let text = "";

@@ -2,6 +2,7 @@
 import type { Token } from "node-llama-cpp";
 import { durationMs, type Duration } from "../../config/duration.js";
 import type { LlamaChatModel, Sampling } from "../../engines/llama/chatModel.js";
+import type { ModelDefaults } from "../../models/entry.js";
 import type { JsonConstraint, JsonConstraints } from "../../engines/llama/grammar/constraints.js";
 import { readJsonBody } from "../body.js";
 import { deadlineOf } from "../deadline.js";
@@ -15,12 +16,12 @@ import { ChatRequest, GenerateRequest, type Options } from "./schemas.js";
 const ns = (ms: number) => Math.round(ms * 1e6);
 const keepAlive = (body: { keep_alive?: Duration }) => (body.keep_alive === undefined ? undefined : durationMs(body.keep_alive));
 
-/** Ollama's defaults for what the request leaves out. */
-function samplingOf(o: Options): Sampling {
+/** What the request leaves out: the model's defaults (its params layer), then Ollama's. */
+function samplingOf(o: Options, d: ModelDefaults): Sampling {
   return {
-    temperature: o.temperature ?? 0.8,
-    topP: o.top_p ?? 0.9,
-    topK: o.top_k ?? 40,
+    temperature: o.temperature ?? d.temperature ?? 0.8,
+    topP: o.top_p ?? d.topP ?? 0.9,
+    topK: o.top_k ?? d.topK ?? 40,
     seed: o.seed,
     presencePenalty: o.presence_penalty,
     frequencyPenalty: o.frequency_penalty,
@@ -72,7 +73,7 @@ export function ollamaGenerateRoutes(deps: GenerationDeps): Route[] {
         {
           prompt,
           maxTokens: predict === undefined || predict < 0 ? Infinity : predict,
-          sampling: samplingOf(body.options),
+          sampling: samplingOf(body.options, backend.entry.defaults),
           stop: body.options.stop ?? [],
           constraint,
           stream: body.stream ? new NdjsonStream(ctx.res) : undefined,

@@ -1,7 +1,9 @@
 /** GET /api/version, GET /api/tags, GET /api/ps, POST /api/show, POST /api/embed: Ollama's model endpoints. */
 import { createRequire } from "node:module";
 import { durationMs } from "../../config/duration.js";
-import type { ModelEntry } from "../../models/manifest.js";
+import { readGgufFileInfo } from "node-llama-cpp";
+import { chooseChatTemplate } from "../../engines/llama/chatTemplate.js";
+import type { ModelEntry } from "../../models/entry.js";
 import type { ModelRegistry } from "../../models/modelRegistry.js";
 import { readJsonBody } from "../body.js";
 import { sendJson } from "../respond.js";
@@ -11,14 +13,44 @@ import { EmbedRequest, ShowRequest } from "./schemas.js";
 const FOREVER = "9999-12-31T23:59:59Z";
 const VERSION = (createRequire(import.meta.url)("../../../../package.json") as { version: string }).version;
 
+const sizeLabel = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(1)}B` : `${(n / 1e6).toFixed(1)}M`);
+
 function details(entry: ModelEntry) {
+  const family = entry.engine === "llama" ? (entry.gguf?.architecture ?? "llama") : "bert";
   return {
     parent_model: "",
     format: entry.engine === "llama" ? "gguf" : "onnx",
-    family: entry.engine === "llama" ? "llama" : "bert",
-    families: [entry.engine === "llama" ? "llama" : "bert"],
-    parameter_size: entry.parameters ? `${(entry.parameters / 1e6).toFixed(1)}M` : "",
+    family,
+    families: [family],
+    parameter_size: entry.parameters ? sizeLabel(entry.parameters) : "",
     quantization_level: entry.quant,
+  };
+}
+
+/** Ollama's Modelfile parameters of a model's defaults. */
+function parameters(entry: ModelEntry): string {
+  if (entry.engine !== "llama") return "";
+  const d = entry.defaults;
+  const lines = [
+    ...(d.stop ?? []).map((s) => `stop ${JSON.stringify(s)}`),
+    ...(d.temperature !== undefined ? [`temperature ${d.temperature}`] : []),
+    ...(d.topP !== undefined ? [`top_p ${d.topP}`] : []),
+    ...(d.topK !== undefined ? [`top_k ${d.topK}`] : []),
+    `num_ctx ${entry.contextSize}`,
+  ];
+  return lines.join("\n");
+}
+
+/** The GGUF's keys (long arrays left out, as Ollama does), the template and how edged renders chats with it. */
+async function llamaShow(entry: Extract<ModelEntry, { engine: "llama" }>) {
+  const fileInfo = await readGgufFileInfo(entry.path, { sourceType: "filesystem", logWarnings: false, readTensorInfo: false });
+  const choice = chooseChatTemplate({ fileInfo, filename: entry.path, override: entry.template });
+  const own = fileInfo.metadata?.tokenizer?.chat_template;
+  return {
+    model_info: { ...(entry.gguf?.metadata ?? { "general.architecture": "llama" }), [`${entry.gguf?.architecture ?? "llama"}.context_length`]: entry.contextSize },
+    template: entry.template?.text ?? (typeof own === "string" ? own : ""),
+    system: entry.defaults.system ?? "",
+    chat_template: { description: choice.description, fallback: choice.fallback },
   };
 }
 
@@ -39,7 +71,7 @@ export function ollamaModelRoutes(deps: OllamaModelDeps): Route[] {
       errorShape: "ollama",
       handle: async (ctx) =>
         sendJson(ctx.res, 200, {
-          models: models.manifest.models.map((m) => ({ name: m.id, model: m.id, modified_at: modified, size: m.bytes, digest: m.sha256, details: details(m) })),
+          models: models.catalog.entries().map((m) => ({ name: m.id, model: m.id, modified_at: modified, size: m.bytes, digest: m.sha256 ?? "", details: details(m) })),
         }),
     },
     {
@@ -69,15 +101,12 @@ export function ollamaModelRoutes(deps: OllamaModelDeps): Route[] {
         const body = ShowRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
         const name = (body.model ?? body.name)!;
         const entry = models.entryFor(name);
-        const info: Record<string, unknown> = { "general.architecture": entry.engine === "llama" ? "llama" : "bert" };
-        if (entry.engine === "llama") info["llama.context_length"] = entry.contextSize;
-        else info["bert.embedding_length"] = entry.dimensions;
+        const shown = entry.engine === "llama" ? await llamaShow(entry) : { model_info: { "general.architecture": "bert", "bert.embedding_length": entry.dimensions }, template: "", system: "" };
         sendJson(ctx.res, 200, {
-          modelfile: `FROM ${entry.file}`,
-          parameters: "",
-          template: "",
+          modelfile: `# Modelfile of ${entry.id} (${entry.source.kind}: ${entry.source.detail})\nFROM ${entry.path}\n`,
+          parameters: parameters(entry),
+          ...shown,
           details: details(entry),
-          model_info: info,
           capabilities: entry.engine === "llama" ? ["completion"] : ["embedding"],
           modified_at: modified,
         });

@@ -57,4 +57,49 @@ export const EmbedRequest = z.object({
   keep_alive: Duration.optional(),
 });
 
-export const ShowRequest = z.object({ model: z.string().min(1).optional(), name: z.string().min(1).optional() }).refine((r) => r.model ?? r.name, { message: "model is required", path: ["model"] });
+
+
+/** A model named by `model` or, as older clients send it, `name`. */
+const name = { model: z.string().min(1).optional(), name: z.string().min(1).optional() };
+const hasName = (r: { model?: string; name?: string }) => Boolean(r.model ?? r.name);
+const needsName = { message: "model is required", path: ["model"] };
+export const modelNameOf = (r: { model?: string; name?: string }) => (r.model ?? r.name)!;
+
+export const PullRequest = z.object({ ...name, insecure: z.boolean().optional(), stream: z.boolean().default(true) }).refine(hasName, needsName);
+
+export const DeleteRequest = z.object(name).refine(hasName, needsName);
+
+export const CopyRequest = z.object({ source: z.string().min(1, "source is required"), destination: z.string().min(1, "destination is required") });
+
+const Digest = z.string().regex(/^sha256[:-][0-9a-f]{64}$/, 'a digest is "sha256:" and 64 hex digits');
+
+export const CreateRequest = z
+  .object({
+    ...name,
+    from: z.string().min(1).optional(),
+    files: z.record(z.string().min(1), Digest).optional(),
+    template: z.string().optional(),
+    system: z.string().optional(),
+    parameters: z
+      .object({
+        stop: z.union([z.string(), z.array(z.string())]).optional(),
+        temperature: z.number().min(0).max(2).optional(),
+        top_p: z.number().gt(0).max(1).optional(),
+        top_k: z.number().int().min(0).optional(),
+        num_ctx: z.number().int().positive().optional(),
+      })
+      .passthrough()
+      .optional(),
+    license: z.union([z.string(), z.array(z.string())]).optional(),
+    messages: z.array(z.unknown()).max(0, "messages are not supported by create").optional(),
+    adapters: z.record(z.string(), z.string()).refine((a) => Object.keys(a).length === 0, "adapters are not supported").optional(),
+    quantize: z.undefined({ message: "quantize is not supported by create: use edged quantize, then create from its output" }).optional(),
+    stream: z.boolean().default(true),
+  })
+  .refine(hasName, needsName)
+  .refine((r) => (r.from === undefined) !== (r.files === undefined), { message: "give exactly one of from and files", path: ["files"] });
+export type CreateRequest = z.infer<typeof CreateRequest>;
+
+export const BlobDigest = Digest;
+
+export const ShowRequest = z.object(name).refine(hasName, needsName);

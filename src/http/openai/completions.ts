@@ -38,7 +38,7 @@ export function completionsRoute(deps: GenerationDeps): Route {
           {
             prompt,
             maxTokens: body.max_tokens ?? DEFAULT_MAX_TOKENS,
-            sampling: samplingFrom(body),
+            sampling: samplingFrom(body, backend.entry.defaults),
             stop: body.stop,
             stream: body.stream ? new SseStream(ctx.res) : undefined,
             deadlineMs,

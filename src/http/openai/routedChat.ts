@@ -99,7 +99,7 @@ export class RoutedChat {
       {
         prompt: this.local.prompt,
         maxTokens: this.input.maxTokens,
-        sampling: samplingFrom(this.body),
+        sampling: samplingFrom(this.body, this.backend.entry.defaults),
         stop: this.body.stop,
         constraint: this.local.constraint,
         stream,

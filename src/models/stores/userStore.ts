@@ -1,0 +1,88 @@
+/**
+ * The user's own models, in DATA_DIR/models: a registry (SQLite, so an entry is written whole or not at all),
+ * the content-addressed files edged copied, linked or downloaded (`blobs/sha256-<hex>`), downloads in progress
+ * (`.partial/`), and the caches of file hashes and GGUF headers.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { openDatabase, type Db } from "../../db/open.js";
+import { ModelEntry } from "../entry.js";
+import { HASH_CACHE_MIGRATION, HashCache } from "../fileHash.js";
+import { FACTS_CACHE_MIGRATION, FactsCache } from "../gguf/factsCache.js";
+
+const MIGRATIONS = [
+  `CREATE TABLE models (id TEXT PRIMARY KEY, entry TEXT NOT NULL, added_at INTEGER NOT NULL) WITHOUT ROWID;
+   ${HASH_CACHE_MIGRATION}
+   ${FACTS_CACHE_MIGRATION}`,
+];
+
+export class DuplicateModelError extends Error {
+  override name = "DuplicateModelError";
+}
+
+export class UserStore {
+  readonly hashes: HashCache;
+  readonly facts: FactsCache;
+  readonly dir: string;
+  private readonly q;
+
+  private constructor(
+    private readonly db: Db,
+    dir: string,
+  ) {
+    this.dir = dir;
+    this.hashes = new HashCache(db);
+    this.facts = new FactsCache(db);
+    this.q = {
+      all: db.prepare<[], { entry: string }>("SELECT entry FROM models ORDER BY added_at, id"),
+      get: db.prepare<[string], { entry: string }>("SELECT entry FROM models WHERE id = ?"),
+      insert: db.prepare<[string, string, number]>("INSERT INTO models (id, entry, added_at) VALUES (?, ?, ?)"),
+      remove: db.prepare<[string]>("DELETE FROM models WHERE id = ?"),
+    };
+  }
+
+  static open(dataDir: string): UserStore {
+    const dir = join(dataDir, "models");
+    mkdirSync(join(dir, "blobs"), { recursive: true });
+    mkdirSync(join(dir, ".partial"), { recursive: true });
+    return new UserStore(openDatabase(join(dir, "registry.db"), MIGRATIONS), dir);
+  }
+
+  get blobsDir(): string {
+    return join(this.dir, "blobs");
+  }
+
+  get partialDir(): string {
+    return join(this.dir, ".partial");
+  }
+
+  blobPath(sha256: string): string {
+    return join(this.blobsDir, `sha256-${sha256}`);
+  }
+
+  entries(): ModelEntry[] {
+    return this.q.all.all().map((r) => ModelEntry.parse(JSON.parse(r.entry)));
+  }
+
+  get(id: string): ModelEntry | undefined {
+    const row = this.q.get.get(id);
+    return row ? ModelEntry.parse(JSON.parse(row.entry)) : undefined;
+  }
+
+  insert(entry: ModelEntry): void {
+    if (this.get(entry.id)) throw new DuplicateModelError(`a model named ${entry.id} is already registered`);
+    this.q.insert.run(entry.id, JSON.stringify(ModelEntry.parse(entry)), Date.now());
+  }
+
+  /** Forgets the entry; true when no other entry uses its file (the caller may then delete a file edged owns). */
+  remove(id: string): { entry: ModelEntry; fileUnused: boolean } | undefined {
+    const entry = this.get(id);
+    if (!entry) return undefined;
+    this.q.remove.run(id);
+    return { entry, fileUnused: !this.entries().some((e) => e.path === entry.path) };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
