@@ -27,6 +27,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
     description: "the router's decision overhead; a mixed workload with 30-500 ms budgets: router vs always-local vs always-cloud",
     load: async () => (await import("../../benchmarks/router.js")).runRouterBench,
   },
+  models: {
+    description: "your own models: sha256 speed against sha256sum, adding 1 GB in place, startup with 50 registered models",
+    load: async () => (await import("../../benchmarks/models.js")).runModelsBench,
+  },
   offline: {
     description: "the offline queue: requests deferred while the cloud is down, replayed through SIGKILLs; lost, duplicated, throughput",
     load: async () => (await import("../../benchmarks/offline.js")).runOfflineBench,

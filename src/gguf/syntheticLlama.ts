@@ -1,6 +1,6 @@
 /** Random-weight llama models of any size, for tests and scaling benchmarks: real files, meaningless text. */
 import { GgmlType } from "./format.js";
-import { llamaGguf, type LlamaHyperparams } from "./llamaModel.js";
+import { llamaGguf, type LlamaHyperparams, type LlamaModelSpec } from "./llamaModel.js";
 import type { Vocabulary } from "./vocabulary.js";
 import { writeGguf } from "./writer.js";
 
@@ -22,6 +22,8 @@ export interface SyntheticLlamaOptions {
   seed?: number;
   matrixType?: GgmlType.F32 | GgmlType.F16 | GgmlType.BF16;
   name?: string;
+  /** Written over the llama keys (e.g. another general.architecture, for files llama.cpp must refuse). */
+  extraMetadata?: LlamaModelSpec["extraMetadata"];
 }
 
 export async function writeSyntheticLlama(path: string, options: SyntheticLlamaOptions): Promise<void> {
@@ -34,6 +36,7 @@ export async function writeSyntheticLlama(path: string, options: SyntheticLlamaO
       hyperparams: options.hyperparams,
       vocabulary: options.vocabulary,
       matrixType: options.matrixType ?? GgmlType.F16,
+      extraMetadata: options.extraMetadata,
       weights: (_name, shape) => {
         const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
         if (shape.length === 1) return values.fill(1); // norm weights

@@ -17,12 +17,15 @@ export async function sha256OfFile(path: string, onProgress?: HashProgress, sign
   try {
     const { size } = await file.stat();
     const hash = createHash("sha256");
-    const buffer = Buffer.allocUnsafe(CHUNK);
+    // two buffers: the next chunk is read while this one is hashed
+    const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
     let done = 0;
-    for (;;) {
+    let pending = file.read(buffers[0]!, 0, CHUNK, 0);
+    for (let i = 0; ; i++) {
       signal?.throwIfAborted();
-      const { bytesRead } = await file.read(buffer, 0, CHUNK, done);
+      const { bytesRead, buffer } = await pending;
       if (bytesRead === 0) break;
+      pending = file.read(buffers[(i + 1) % 2]!, 0, CHUNK, done + bytesRead);
       hash.update(buffer.subarray(0, bytesRead));
       done += bytesRead;
       onProgress?.(done, size);

@@ -37,6 +37,15 @@ export interface OllamaStoreDeps {
 
 const bad = (message: string, status = 400) => new ApiError(status, message, "invalid_request_error", "invalid_value");
 
+/** The id a client's name registers under (`:latest` when it has no tag). */
+function idOf(name: string): string {
+  try {
+    return normalizeId(name);
+  } catch {
+    throw bad(`"${name}" is not a model name (lower-case name[:tag])`);
+  }
+}
+
 /** Store failures a client caused, in Ollama's words; anything else stays as it is. */
 function asApiError(error: unknown): unknown {
   if (error instanceof AddModelError) return bad(error.message, /no model named/.test(error.message) ? 404 : 400);
@@ -136,12 +145,7 @@ export function ollamaStoreRoutes(deps: OllamaStoreDeps): Route[] {
       errorShape: "ollama",
       async handle(ctx) {
         const body = CreateRequest.parse(await readJsonBody(ctx.req, deps.config.limits.bodyBytes));
-        let id: string;
-        try {
-          id = normalizeId(modelNameOf(body));
-        } catch {
-          throw bad(`"${modelNameOf(body)}" is not a model name (lower-case name[:tag])`);
-        }
+        const id = idOf(modelNameOf(body));
         await progress(ctx, body.stream, async (status) => {
           let file: string;
           let owned = true;
@@ -179,12 +183,7 @@ export function ollamaStoreRoutes(deps: OllamaStoreDeps): Route[] {
         const body = CopyRequest.parse(await readJsonBody(ctx.req, deps.config.limits.bodyBytes));
         const source = deps.catalog.find(body.source);
         if (!source) throw bad(`model '${body.source}' not found`, 404);
-        let id: string;
-        try {
-          id = normalizeId(body.destination);
-        } catch {
-          throw bad(`"${body.destination}" is not a model name (lower-case name[:tag])`);
-        }
+        const id = idOf(body.destination);
         if (deps.catalog.has(id)) throw bad(`a model named ${id} already exists`);
         user().insert({ ...source, id, source: { kind: "user", detail: `copy of ${source.id}`, owned: source.source.owned } });
         await deps.catalog.refresh();

@@ -3,9 +3,10 @@
  * the content-addressed files edged copied, linked or downloaded (`blobs/sha256-<hex>`), downloads in progress
  * (`.partial/`), and the caches of file hashes and GGUF headers.
  */
-import { mkdirSync } from "node:fs";
+import { accessSync, constants, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase, type Db } from "../../db/open.js";
+import { isStorageFull } from "../../db/storage.js";
 import { ModelEntry } from "../entry.js";
 import { HASH_CACHE_MIGRATION, HashCache } from "../fileHash.js";
 import { FACTS_CACHE_MIGRATION, FactsCache } from "../gguf/factsCache.js";
@@ -15,6 +16,16 @@ const MIGRATIONS = [
    ${HASH_CACHE_MIGRATION}
    ${FACTS_CACHE_MIGRATION}`,
 ];
+
+/** Why the folder cannot be written to, if it cannot (a recursive mkdir on a read-only filesystem says only ENOENT). */
+function writeFailure(dir: string): string | undefined {
+  try {
+    accessSync(dir, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+}
 
 export class DuplicateModelError extends Error {
   override name = "DuplicateModelError";
@@ -43,9 +54,18 @@ export class UserStore {
 
   static open(dataDir: string): UserStore {
     const dir = join(dataDir, "models");
-    mkdirSync(join(dir, "blobs"), { recursive: true });
-    mkdirSync(join(dir, ".partial"), { recursive: true });
-    return new UserStore(openDatabase(join(dir, "registry.db"), MIGRATIONS), dir);
+    try {
+      mkdirSync(join(dir, "blobs"), { recursive: true });
+      mkdirSync(join(dir, ".partial"), { recursive: true });
+      return new UserStore(openDatabase(join(dir, "registry.db"), MIGRATIONS), dir);
+    } catch (error) {
+      const code = writeFailure(dataDir) ?? (error as { code?: string }).code;
+      if (code === "EROFS" || code === "EACCES" || code === "EPERM" || code === "SQLITE_READONLY" || code === "SQLITE_CANTOPEN") {
+        throw new Error(`cannot write the model store in ${dir}: ${code === "EROFS" ? "read-only file system" : "permission denied"} (set --data-dir or EDGED_DATA_DIR to a writable folder)`);
+      }
+      if (isStorageFull(error)) throw new Error(`cannot write the model store in ${dir}: the data directory is full`);
+      throw error;
+    }
   }
 
   get blobsDir(): string {
