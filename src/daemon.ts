@@ -13,7 +13,9 @@ import type { Config } from "./config/schema.js";
 import { BackgroundCheckpointer } from "./db/checkpointer.js";
 import { openDatabase } from "./db/open.js";
 import { DataDirectory } from "./db/storage.js";
-import { LlamaChatModel } from "./engines/llama/chatModel.js";
+import { LlamaChatModel, type ChatModelOptions } from "./engines/llama/chatModel.js";
+import { measureThreads } from "./engines/llama/threadTuner.js";
+import { machineKey } from "./models/threadChoices.js";
 import { JsonConstraints } from "./engines/llama/grammar/constraints.js";
 import { llamaRuntime } from "./engines/llama/runtime.js";
 import { OnnxEmbedder } from "./engines/onnx/onnxEmbedder.js";
@@ -45,7 +47,7 @@ import { MemoryService } from "./memory/memoryService.js";
 import { MemoryStore } from "./memory/memoryStore.js";
 import { MEMORY_MIGRATIONS } from "./memory/migrations.js";
 import { ModelRegistry, type LoadedBackend, type ModelLoader } from "./models/modelRegistry.js";
-import { placeModel } from "./scheduler/plan.js";
+import { placeModel, placementContext } from "./scheduler/plan.js";
 import type { Placement } from "./scheduler/placement.js";
 import { calibrate } from "./router/calibration.js";
 import type { Observation } from "./router/latencyModel.js";
@@ -104,13 +106,32 @@ class Lanes {
 type OnCalibrated = (model: string, device: Device, observation: Observation) => void;
 
 /** The real loader: checksum, then llama.cpp or onnxruntime on the placed device. */
+/** The llama.cpp threads of a model: configured, else remembered for this file on this machine, else measured now. */
+function threadsFor(config: Config, catalog: ModelCatalog, inventory: Inventory, llama: Llama, entry: ModelEntry, sha256: string, log: Log): ChatModelOptions["threads"] {
+  if (config.llama.threads !== undefined) return config.llama.threads;
+  const machine = machineKey(inventory, llama);
+  return async (model) => {
+    const remembered = catalog.user?.threads.get(sha256, machine);
+    if (remembered) {
+      log(`${entry.id}: ${remembered.threads} llama.cpp thread(s), measured on this machine (decode tokens/s by threads: ${JSON.stringify(remembered.tokensPerSecond)})`);
+      return remembered.threads;
+    }
+    const measured = await measureThreads(model, { cores: inventory.cpu.logicalCores });
+    catalog.user?.threads.put(sha256, machine, measured);
+    log(`${entry.id}: ${measured.threads} llama.cpp thread(s), measured now (decode tokens/s by threads: ${JSON.stringify(measured.tokensPerSecond)}; remembered)`);
+    return measured.threads;
+  };
+}
+
 function modelLoader(config: Config, catalog: ModelCatalog, runtime: Promise<{ llama: Llama; inventory: Inventory }>, lanes: Lanes, onCalibrated: OnCalibrated, log: Log): ModelLoader {
+  /** Each model's verified hash: the key its measured thread count is remembered by. */
+  const hashes = new Map<string, string>();
   return {
     /** Verifies the file first: llama.cpp reads no model file before its size and hash match (an unchanged file's hash is remembered). */
     async place(entry) {
       const { llama, inventory } = await runtime;
-      await verifyModelFile(entry, { hashes: catalog.user?.hashes, onProgress: hashLog(log, entry) });
-      return placeModel(entry, { inventory, llama, slots: config.llama.slots, contextSize: config.llama.contextSize });
+      hashes.set(entry.id, (await verifyModelFile(entry, { hashes: catalog.user?.hashes, onProgress: hashLog(log, entry) })).sha256);
+      return placeModel(entry, placementContext(config, inventory, llama));
     },
     async load(entry, placement: Placement): Promise<LoadedBackend> {
       const { llama, inventory } = await runtime;
@@ -118,8 +139,9 @@ function modelLoader(config: Config, catalog: ModelCatalog, runtime: Promise<{ l
       if (entry.engine === "llama") {
         const model = await LlamaChatModel.load(llama, path, {
           gpuLayers: placement.gpuLayers ?? 0,
-          threads: config.llama.threads,
+          threads: threadsFor(config, catalog, inventory, llama, entry, hashes.get(entry.id) ?? entry.path, log),
           slots: config.llama.slots,
+          interactiveSlots: Math.min(config.queue.reservedForInteractive, config.llama.slots - 1),
           contextSize: config.llama.contextSize ?? entry.contextSize,
           batchSize: config.llama.batchSize,
           prefixReuse: config.llama.prefixReuse,
@@ -229,7 +251,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     const { llama, inventory } = await runtime;
     Object.assign(budget, budgetOf(inventory));
     constraints = new JsonConstraints(llama);
-    log(`llama.cpp on ${llama.gpu || "cpu"} with ${config.llama.threads} thread(s), ${config.llama.slots} slots per chat model`);
+    log(`llama.cpp on ${llama.gpu || "cpu"} with ${config.llama.threads ?? "measured"} thread(s), ${config.llama.slots} slots per chat model`);
     await models.preload([chatEntry.id, ...(embeddingEntry ? [embeddingEntry.id] : [])]);
   })();
   ready.catch((error: Error) => {

@@ -26,6 +26,7 @@ export async function streamCompletion(baseURL: string, body: object, path = "co
   let first = NaN;
   let last = NaN;
   let completionTokens = 0;
+  let chunks = 0;
   for await (const chunk of res.body) {
     buffer += (chunk as Buffer).toString();
     let end;
@@ -39,8 +40,10 @@ export async function streamCompletion(baseURL: string, body: object, path = "co
         const now = performance.now();
         if (Number.isNaN(first)) first = now;
         last = now;
+        chunks++;
       }
     }
   }
-  return { status: 200, ttftMs: first - started, decodeMs: last - first, completionTokens };
+  // a server that reports no usage streams one token per chunk (llama-server does)
+  return { status: 200, ttftMs: first - started, decodeMs: last - first, completionTokens: completionTokens || chunks };
 }

@@ -15,6 +15,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
     description: "the daemon against in-process node-llama-cpp (TTFT, decode), then 1, 4 and 16 concurrent clients",
     load: async () => (await import("../../benchmarks/server.js")).runServerBench,
   },
+  peer: {
+    description: "edged against llama.cpp's own llama-server on the same GGUFs (bundled, 140M, 500M): TTFT, decode, 4 and 16 clients, ratios",
+    load: async () => (await import("../../benchmarks/peer.js")).runPeerBench,
+  },
   scheduler: {
     description: "interactive latency alone and beside batch work, without and with priorities; prefix reuse; deadline refusals",
     load: async () => (await import("../../benchmarks/scheduler.js")).runSchedulerBench,

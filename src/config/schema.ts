@@ -1,13 +1,10 @@
 /** The one schema of edged's configuration: file, environment and flags are all checked against it. */
-import { availableParallelism, homedir } from "node:os";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { ProviderConfig } from "../cloud/types.js";
 import { RouterConfig } from "../router/schemas.js";
 import { Duration } from "./duration.js";
-
-/** On a small machine the event loop needs a core of its own, so llama.cpp gets the rest (at least one). */
-export const defaultThreads = () => Math.max(1, availableParallelism() - 1);
 
 const defaultDataDir = () => join(process.env.XDG_DATA_HOME ?? join(homedir(), ".local", "share"), "edged");
 
@@ -44,7 +41,8 @@ export const Config = z
       .prefault({}),
     llama: z
       .object({
-        threads: z.coerce.number().int().min(1).max(256).default(defaultThreads),
+        /** llama.cpp threads; measured per model and machine on first load when absent (and remembered). */
+        threads: z.coerce.number().int().min(1).max(256).optional(),
         /** Parallel sequences of the model's context: requests decoded together in one batch. */
         slots: z.coerce.number().int().min(1).max(64).default(4),
         /** Tokens of context per slot; the model's trained length when absent. */

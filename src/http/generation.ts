@@ -120,6 +120,7 @@ export async function runGeneration(
           grammar: params.constraint?.grammar,
           signal,
           evaluationPriority: EVALUATION_PRIORITY[params.priority],
+          interactive: params.priority === "interactive",
           onText: (text) => {
             onToken();
             stream?.send(shape.chunk(text));

@@ -67,6 +67,8 @@ export interface ModelCard {
 
 export interface ResidentInfo {
   entry: ModelEntry;
+  /** llama.cpp threads of a chat model. */
+  threads?: number;
   placement: Placement;
   inUse: number;
   expiresAt: number;
@@ -97,7 +99,10 @@ export class ModelRegistry {
   }
 
   residents(): ResidentInfo[] {
-    return [...this.resident.values()].map((r) => ({ entry: r.loaded.backend.entry, placement: r.placement, inUse: r.inUse, expiresAt: r.expiresAt }));
+    return [...this.resident.values()].map((r) => {
+      const backend = r.loaded.backend;
+      return { entry: backend.entry, placement: r.placement, inUse: r.inUse, expiresAt: r.expiresAt, threads: backend.kind === "chat" ? backend.model.threads : undefined };
+    });
   }
 
   /** Whether the name (an id or an alias) is one of the catalogue's chat models. */

@@ -3,12 +3,12 @@ import type { Llama } from "node-llama-cpp";
 import type { Config } from "../config/schema.js";
 import type { Inventory } from "../hardware/inventory.js";
 import type { ModelEntry } from "../models/entry.js";
-import { placeModel } from "./plan.js";
+import { placeModel, placementContext } from "./plan.js";
 import { PlacementError, type Placement } from "./placement.js";
 
-export function fitCheck(config: Pick<Config, "llama" | "models">, llama: Llama, inventory: Inventory): (entry: ModelEntry) => Promise<Placement> {
+export function fitCheck(config: Pick<Config, "llama" | "models" | "queue">, llama: Llama, inventory: Inventory): (entry: ModelEntry) => Promise<Placement> {
   return async (entry) => {
-    const placement = await placeModel(entry, { inventory, llama, slots: config.llama.slots, contextSize: config.llama.contextSize });
+    const placement = await placeModel(entry, placementContext(config, inventory, llama));
     const budget = config.models.memoryBudgetMiB;
     const need = placement.estimate.cpuRam + placement.estimate.gpuVram;
     if (budget !== undefined && need > budget * 2 ** 20) {

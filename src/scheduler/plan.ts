@@ -1,6 +1,7 @@
 /** Places models on an inventory; a model that fits nowhere is reported, not fatal here. */
 import type { Llama } from "node-llama-cpp";
 import { llamaFootprint } from "../engines/llama/footprint.js";
+import type { Config } from "../config/schema.js";
 import type { Inventory } from "../hardware/inventory.js";
 import type { ModelEntry } from "../models/entry.js";
 import { placeLlama, placeOnnx, PlacementError, type Placement } from "./placement.js";
@@ -11,13 +12,22 @@ export interface PlacementContext {
   inventory: Inventory;
   llama: Llama;
   slots: number;
+  /** Of the slots, those in the interactive context (a second context, with its own buffers). */
+  interactiveSlots?: number;
   /** Tokens per slot when the configuration sets them; each model's own otherwise. */
   contextSize?: number;
 }
 
+/** The placement a configuration implies: its slots, the interactive ones among them, its context size. */
+export function placementContext(config: Pick<Config, "llama" | "queue">, inventory: Inventory, llama: Llama): PlacementContext {
+  return { inventory, llama, slots: config.llama.slots, interactiveSlots: config.queue.reservedForInteractive, contextSize: config.llama.contextSize };
+}
+
 export async function placeModel(entry: ModelEntry, ctx: PlacementContext): Promise<Placement> {
   if (entry.engine === "onnx") return placeOnnx(entry, ctx.inventory);
-  const footprint = await llamaFootprint(ctx.llama, entry.path, { contextSize: ctx.contextSize ?? entry.contextSize, sequences: ctx.slots });
+  const interactive = Math.min(ctx.interactiveSlots ?? 0, ctx.slots - 1);
+  const contexts = interactive > 0 ? [ctx.slots - interactive, interactive] : [ctx.slots];
+  const footprint = await llamaFootprint(ctx.llama, entry.path, { contextSize: ctx.contextSize ?? entry.contextSize, contexts });
   return placeLlama(entry, footprint, ctx.inventory);
 }
 

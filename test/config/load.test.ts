@@ -14,11 +14,12 @@ const file = async (name: string, values: unknown) => {
   return path;
 };
 
-test("defaults: loopback, port 11435, one llama.cpp thread per spare core", async () => {
+test("defaults: loopback, port 11435, llama.cpp threads measured per model (none configured)", async () => {
   const c = await loadConfig({ env: {} });
   assert.equal(c.host, "127.0.0.1");
   assert.equal(c.port, 11435);
-  assert.ok(c.llama.threads >= 1);
+  assert.equal(c.llama.threads, undefined);
+  assert.equal((await loadConfig({ env: { EDGED_THREADS: "3" } })).llama.threads, 3);
   assert.equal(c.security.apiKeys.length, 0);
 });
 

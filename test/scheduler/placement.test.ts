@@ -9,7 +9,7 @@ import { probe } from "../../src/hardware/probe.js";
 import { Recording, recordedSources } from "../../src/hardware/sources.js";
 import type { LlamaModelEntry, OnnxModelEntry } from "../../src/models/manifest.js";
 import { placeLlama, placeOnnx, PlacementError, type LlamaFootprint } from "../../src/scheduler/placement.js";
-import { writeManifest } from "../helpers/daemon.js";
+import { isolatedEnv, writeManifest } from "../helpers/daemon.js";
 import { CLI, ROOT, scratchDir } from "../helpers/paths.js";
 import { writeTinyModel } from "../helpers/syntheticModel.js";
 
@@ -70,9 +70,11 @@ test("edged doctor --plan explains where a real GGUF would run on a recorded mac
   const path = await writeTinyModel(dir);
   const manifest = await writeManifest(dir, { id: "tiny:f16", engine: "llama", path, quant: "F16", contextSize: 512 });
   const run = promisify(execFile);
-  const laptop = await run(process.execPath, [CLI, "doctor", "--plan", "--manifest", manifest, "--recording", recordingPath("cuda-laptop")]);
+  const options = { env: isolatedEnv() };
+  const laptop = await run(process.execPath, [CLI, "doctor", "--plan", "--manifest", manifest, "--data-dir", dir, "--recording", recordingPath("cuda-laptop")], options);
   assert.match(laptop.stdout, /tiny:f16\s+gpu 3L\s+all 3 layers fit on NVIDIA/);
-  const kiosk = await run(process.execPath, [CLI, "doctor", "--plan", "--json", "--manifest", manifest, "--recording", recordingPath("cpu-kiosk")]);
+  assert.match(laptop.stdout, /^tiny:f16 +measured at first load$/m, "threads are measured when the model first loads");
+  const kiosk = await run(process.execPath, [CLI, "doctor", "--plan", "--json", "--manifest", manifest, "--data-dir", dir, "--recording", recordingPath("cpu-kiosk")], options);
   const plan = JSON.parse(kiosk.stdout).plan as { placement: { device: string; estimate: { cpuRam: number } } }[];
   assert.equal(plan[0]!.placement.device, "cpu");
   assert.ok(plan[0]!.placement.estimate.cpuRam > 1 * MiB, "weights and KV cache are counted");

@@ -1,6 +1,11 @@
 /**
  * A llama.cpp model served with parallel sequences: renders chats with the model's own template,
  * and generates with sampling, stop sequences, grammars, token limits and cancellation.
+ *
+ * Interactive requests get sequences of a context of their own. node-llama-cpp's batch loop holds a context's
+ * lock for as long as any of its sequences keeps decoding, and every change to a sequence's tokens waits for that
+ * lock, so in one shared context an interactive request waited for a gap in the batch work before its first token.
+ * In its own context it waits for nothing but its share of the cores (the runtime's thread budget is the cores).
  */
 import {
   LlamaGrammarEvaluationState,
@@ -45,6 +50,8 @@ export interface GenerateOptions {
   onText?: (text: string) => void;
   /** Leave no evaluated state for later requests to reuse (a calibration run is not a conversation). */
   forget?: boolean;
+  /** An interactive request: it takes a sequence of the interactive context when one is free. */
+  interactive?: boolean;
   /** Receives each generated token's probability (asked for only when given: it costs a softmax per token). */
   onProbability?: (probability: number) => void;
 }
@@ -67,10 +74,13 @@ async function* withProbabilities(outputs: AsyncGenerator<{ token: Token; confid
 }
 
 export interface ChatModelOptions {
-  threads: number;
+  /** A count, or how to choose one once the model is loaded (by measuring it). */
+  threads: number | ((model: LlamaModel) => Promise<number>);
   /** Layers offloaded to the GPU, as placement decided (0 on CPU). */
   gpuLayers: number;
   slots: number;
+  /** Of the slots, those kept for interactive requests: their sequences live in a context of their own. */
+  interactiveSlots?: number;
   /** Tokens per sequence; the model's trained context when absent. */
   contextSize?: number;
   batchSize?: number;
@@ -83,29 +93,34 @@ export interface ChatModelOptions {
 
 export class LlamaChatModel {
   private readonly sequences: SequencePool;
+  private readonly interactiveSequences: SequencePool | undefined;
 
   private constructor(
     readonly model: LlamaModel,
     private readonly context: LlamaContext,
+    private readonly interactiveContext: LlamaContext | undefined,
     /** The chat template in use, and where it came from. */
     readonly template: TemplateChoice,
+    /** llama.cpp threads this model's context decodes with. */
+    readonly threads: number,
     private readonly defaults: Pick<ModelDefaults, "system" | "stop">,
     prefixReuse: boolean,
   ) {
     this.sequences = new SequencePool(context, prefixReuse);
+    this.interactiveSequences = interactiveContext && new SequencePool(interactiveContext, prefixReuse);
   }
 
   static async load(llama: Llama, path: string, options: ChatModelOptions): Promise<LlamaChatModel> {
     const model = await llama.loadModel({ modelPath: path, gpuLayers: options.gpuLayers });
     try {
-      const context = await model.createContext({
-        contextSize: options.contextSize ?? model.trainContextSize,
-        sequences: options.slots,
-        threads: options.threads,
-        batchSize: options.batchSize,
-      });
+      const threads = typeof options.threads === "number" ? options.threads : await options.threads(model);
+      const interactive = Math.min(options.interactiveSlots ?? 0, options.slots - 1);
+      const contextOf = (sequences: number) =>
+        model.createContext({ contextSize: options.contextSize ?? model.trainContextSize, sequences, threads, batchSize: options.batchSize });
+      const context = await contextOf(options.slots - interactive);
+      const interactiveContext = interactive > 0 ? await contextOf(interactive) : undefined;
       const template = chooseChatTemplate({ fileInfo: model.fileInfo, filename: model.filename, tokenizer: model.tokenizer, bosString: model.tokens.bosString, override: options.template });
-      return new LlamaChatModel(model, context, template, options.defaults ?? {}, options.prefixReuse);
+      return new LlamaChatModel(model, context, interactiveContext, template, threads, options.defaults ?? {}, options.prefixReuse);
     } catch (error) {
       await model.dispose();
       throw error;
@@ -142,7 +157,8 @@ export class LlamaChatModel {
   async generate(options: GenerateOptions): Promise<GenerateResult> {
     const { prompt, signal } = options;
     signal.throwIfAborted();
-    const lease = await this.sequences.acquire(prompt);
+    const pool = options.interactive && this.interactiveSequences?.hasFree ? this.interactiveSequences : this.sequences;
+    const lease = await pool.acquire(prompt);
     const sequence = lease.sequence;
     let clean = false;
     const detokenizer = new IncrementalDetokenizer(this.model);
@@ -209,6 +225,7 @@ export class LlamaChatModel {
   }
 
   async dispose(): Promise<void> {
+    await this.interactiveContext?.dispose();
     await this.context.dispose();
     await this.model.dispose();
   }

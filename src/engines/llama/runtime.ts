@@ -1,9 +1,13 @@
-/** The process's one llama.cpp runtime. `build: "never"`: a missing prebuilt binary is an error, not a compile. */
+/**
+ * The process's one llama.cpp runtime. `build: "never"`: a missing prebuilt binary is an error, not a compile.
+ * Its thread budget is the machine's cores: contexts decoding at once share them instead of oversubscribing them.
+ */
+import { availableParallelism } from "node:os";
 import { getLlama, type Llama } from "node-llama-cpp";
 
 let runtime: Promise<Llama> | undefined;
 
 export function llamaRuntime(): Promise<Llama> {
-  runtime ??= getLlama({ gpu: "auto", build: "never", logLevel: "error" as never, progressLogs: false });
+  runtime ??= getLlama({ gpu: "auto", build: "never", logLevel: "error" as never, progressLogs: false, maxThreads: availableParallelism() });
   return runtime;
 }

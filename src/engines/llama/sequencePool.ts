@@ -29,6 +29,10 @@ export class SequencePool {
     this.free = Array.from({ length: context.totalSequences }, () => context.getSequence());
   }
 
+  get hasFree(): boolean {
+    return this.free.length > 0;
+  }
+
   /** The caller holds a scheduler slot, so a sequence is always free. */
   async acquire(prompt: readonly Token[]): Promise<Lease> {
     let best = 0;

@@ -40,6 +40,7 @@ export function adminRoutes(models: ModelRegistry, metrics: ServerMetrics, stora
             in_use: r.inUse,
             expires_at: Number.isFinite(r.expiresAt) ? new Date(r.expiresAt).toISOString() : null,
             placement: r.placement.reason,
+            ...(r.threads !== undefined && { threads: r.threads }),
           })),
         }),
     },

@@ -10,11 +10,13 @@ import { isStorageFull } from "../../db/storage.js";
 import { ModelEntry } from "../entry.js";
 import { HASH_CACHE_MIGRATION, HashCache } from "../fileHash.js";
 import { FACTS_CACHE_MIGRATION, FactsCache } from "../gguf/factsCache.js";
+import { THREAD_CHOICES_MIGRATION, ThreadChoices } from "../threadChoices.js";
 
 const MIGRATIONS = [
   `CREATE TABLE models (id TEXT PRIMARY KEY, entry TEXT NOT NULL, added_at INTEGER NOT NULL) WITHOUT ROWID;
    ${HASH_CACHE_MIGRATION}
    ${FACTS_CACHE_MIGRATION}`,
+  THREAD_CHOICES_MIGRATION,
 ];
 
 /** Why the folder cannot be written to, if it cannot (a recursive mkdir on a read-only filesystem says only ENOENT). */
@@ -34,6 +36,7 @@ export class DuplicateModelError extends Error {
 export class UserStore {
   readonly hashes: HashCache;
   readonly facts: FactsCache;
+  readonly threads: ThreadChoices;
   readonly dir: string;
   private readonly q;
 
@@ -44,6 +47,7 @@ export class UserStore {
     this.dir = dir;
     this.hashes = new HashCache(db);
     this.facts = new FactsCache(db);
+    this.threads = new ThreadChoices(db);
     this.q = {
       all: db.prepare<[], { entry: string }>("SELECT entry FROM models ORDER BY added_at, id"),
       get: db.prepare<[string], { entry: string }>("SELECT entry FROM models WHERE id = ?"),
