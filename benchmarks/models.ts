@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { copyFile, mkdir, readdir, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { loadConfig } from "../src/config/load.js";
@@ -41,7 +41,7 @@ async function timed<T>(work: () => Promise<T> | T): Promise<{ ms: number; value
 /** Milliseconds from spawning `edged serve` to its "ready" line. */
 async function startupMs(dataDir: string): Promise<number> {
   const started = performance.now();
-  const proc = spawn(process.execPath, ["dist/src/cli/main.js", "serve", "--port", "0", "--data-dir", dataDir], { cwd: ROOT, env: { ...process.env, EDGED_CONFIG: "" } });
+  const proc = spawn(process.execPath, ["dist/src/cli/edged.cjs", "serve", "--port", "0", "--data-dir", dataDir], { cwd: ROOT, env: { ...process.env, EDGED_CONFIG: "" } });
   let out = "";
   const ready = await new Promise<number>((resolve, reject) => {
     proc.stdout.on("data", (d: Buffer) => {
@@ -83,9 +83,9 @@ export async function runModelsBench(argv: string[]): Promise<void> {
 
   // add in place
   const addDir = join(work, "add");
-  execFileSync(process.execPath, ["dist/src/cli/main.js", "models", "list", "--data-dir", addDir], { cwd: ROOT }); // creates the empty store
+  execFileSync(process.execPath, ["dist/src/cli/edged.cjs", "models", "list", "--data-dir", addDir], { cwd: ROOT }); // creates the empty store
   const grownFrom = await sizeOf(addDir);
-  const add = await timed(() => execFileSync(process.execPath, ["dist/src/cli/main.js", "models", "add", big, "--id", "big:f16", "--data-dir", addDir], { cwd: ROOT, encoding: "utf8" }));
+  const add = await timed(() => execFileSync(process.execPath, ["dist/src/cli/edged.cjs", "models", "add", big, "--id", "big:f16", "--data-dir", addDir], { cwd: ROOT, encoding: "utf8" }));
   const grown = (await sizeOf(addDir)) - grownFrom;
   const copied = await sizeOf(join(addDir, "models", "blobs"));
 
@@ -115,7 +115,7 @@ export async function runModelsBench(argv: string[]): Promise<void> {
   const rate = (ms: number[]) => bytes / MiB / (median(ms) / 1000);
   const result = {
     ...reportHeader("models"),
-    hashing: { file: "synthetic-500m-F16.gguf", bytes, agree, ...hashing, edgedMiBps: rate(hashing.edgedMs), sha256sumMiBps: rate(hashing.sha256sumMs), opensslMiBps: rate(hashing.opensslMs), ratio: median(hashing.sha256sumMs) / median(hashing.edgedMs) },
+    hashing: { file: basename(big), bytes, agree, ...hashing, edgedMiBps: rate(hashing.edgedMs), sha256sumMiBps: rate(hashing.sha256sumMs), opensslMiBps: rate(hashing.opensslMs), ratio: median(hashing.sha256sumMs) / median(hashing.edgedMs) },
     addInPlace: { bytes, ms: add.ms, bytesCopied: copied, dataDirGrowthBytes: grown },
     startup: { models: count, totalBytes: total, ...startup, emptyMedianMs: median(startup.emptyMs), manyMedianMs: median(startup.manyMs), addedMs: median(startup.manyMs) - median(startup.emptyMs) },
   };

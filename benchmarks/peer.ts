@@ -8,7 +8,7 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { mkdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { z } from "zod";
@@ -36,6 +36,8 @@ const PROMPT = "And it came to pass in those days, that there went out a decree 
 interface Server {
   name: "edged" | "llama-server";
   baseURL: string;
+  /** The model name requests carry. */
+  model: string;
   stop(): Promise<void>;
 }
 
@@ -56,18 +58,23 @@ function waitFor(proc: ChildProcess, pattern: RegExp, what: string): Promise<str
 const stopper = (proc: ChildProcess) => () => new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : (proc.once("exit", () => resolve()), proc.kill("SIGTERM"))));
 
 async function startEdged(model: string, threads: number | undefined, slots: number, dataDir: string): Promise<Server> {
-  const args = ["dist/src/cli/main.js", "serve", "--port", "0", "--data-dir", dataDir, "--model", model, "--slots", String(slots), ...(threads ? ["--threads", String(threads)] : [])];
+  const args = ["dist/src/cli/edged.cjs", "serve", "--port", "0", "--data-dir", dataDir, "--model", model, "--slots", String(slots), ...(threads ? ["--threads", String(threads)] : [])];
   const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, EDGED_CONFIG: "" } });
-  const url = await waitFor(proc, /edged ready: .* at (http:\/\/\S+)\/v1/, "edged");
-  return { name: "edged", baseURL: `${url}/v1`, stop: stopper(proc) };
+  const [ids, url] = (await waitFor(proc, /edged ready: (.* at http:\/\/\S+)\/v1/, "edged")).split(" at ");
+  const model0 = ids!.split(", ")[0]!;
+  const loaded = (await (await fetch(`${url}/v1/loaded`)).json()) as { models: { id: string; threads?: number }[] };
+  log(`edged serves ${model0} with ${loaded.models.find((m) => m.id === model0)?.threads} llama.cpp thread(s)${threads ? "" : " (measured)"}`);
+  return { name: "edged", baseURL: `${url}/v1`, model: model0, stop: stopper(proc) };
 }
 
 async function startLlamaServer(binary: string, model: string, threads: number | undefined, slots: number, contextPerSlot: number): Promise<Server> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const args = ["-m", model, "--host", "127.0.0.1", "--port", String(port), "-np", String(slots), "-c", String(contextPerSlot * slots), ...(threads ? ["-t", String(threads)] : [])];
   const proc = spawn(binary, args);
-  await waitFor(proc, /(server is listening|HTTP server listening)/, "llama-server");
-  return { name: "llama-server", baseURL: `http://127.0.0.1:${port}/v1`, stop: stopper(proc) };
+  await waitFor(proc, /(listening on http)/, "llama-server");
+  // it listens before its model is loaded, answering 503 until then
+  while ((await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status !== 200) await new Promise((r) => setTimeout(r, 100));
+  return { name: "llama-server", baseURL: `http://127.0.0.1:${port}/v1`, model: basename(model), stop: stopper(proc) };
 }
 
 interface Phase {
@@ -80,7 +87,7 @@ interface Phase {
 
 /** `clients` clients, each sending `requests` streamed completions one after another. */
 async function phase(server: Server, clients: number, requests: number, tokens: number): Promise<Phase> {
-  const body = { model: "m", prompt: PROMPT, max_tokens: tokens, temperature: 0 };
+  const body = { model: server.model, prompt: PROMPT, max_tokens: tokens, temperature: 0 };
   const timings: StreamTiming[] = [];
   const started = performance.now();
   await Promise.all(
@@ -165,7 +172,7 @@ export async function runPeerBench(argv: string[]): Promise<void> {
       const servers = [await startEdged(model, threads, flags.slots, dataDir), await startLlamaServer(tools.server, model, threads, flags.slots, contextPerSlot)];
       const phases = new Map<string, Record<"single" | "four" | "sixteen", Phase>>();
       try {
-        for (const s of servers) await phase(s, 1, 2, 16); // warm-up
+        for (const s of servers) if ((await phase(s, 1, 2, 16)).errors) throw new Error(`${s.name} refused the warm-up requests`);
         for (let round = 0; round < flags.rounds; round++) {
           const order = round % 2 === 0 ? servers : [...servers].reverse();
           for (const [key, clients, requests] of [["single", 1, flags.single], ["four", 4, 3], ["sixteen", 16, 2]] as const) {

@@ -2,6 +2,7 @@
  * `npm run bench:scheduler`: interactive requests alone, then beside long batch requests without and with
  * priorities; then a shared ~500-token system prompt with and without prefix reuse; then how fast a request
  * whose deadline cannot be met is refused. One run, one table per part, JSON in benchmarks/results/.
+ * `--model 140m` or `--model 500m` runs it on a synthetic model of realistic size (made once into .cache/).
  */
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -11,6 +12,7 @@ import { startBenchDaemon, type BenchDaemon } from "./harness/daemon.js";
 import { resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { summarize, type Summary } from "./harness/stats.js";
+import { syntheticModel } from "./harness/syntheticModels.js";
 import { streamCompletion } from "./harness/streamClient.js";
 import { fixed, formatTable } from "./harness/table.js";
 
@@ -20,7 +22,8 @@ const Flags = z.object({
   "batch-clients": z.coerce.number().int().min(1).default(4),
   "batch-tokens": z.coerce.number().int().min(16).default(192),
   "prefix-requests": z.coerce.number().int().min(5).default(30),
-  threads: z.coerce.number().int().min(1).default(1),
+  /** llama.cpp threads; edged measures them when absent. */
+  threads: z.coerce.number().int().min(1).optional(),
   slots: z.coerce.number().int().min(2).default(4),
   json: z.string().default(resultsPath("scheduler", "json")),
 });
@@ -74,8 +77,8 @@ async function counter(d: BenchDaemon, name: string): Promise<number> {
   return [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)$`, "gm"))].reduce((n, m) => n + Number(m[1]), 0);
 }
 
-async function prefixPhase(flags: Flags, reuse: boolean) {
-  const d = await startBenchDaemon(["--model", flags.model, "--threads", String(flags.threads), "--slots", "2"], { llama: { contextSize: 1024, prefixReuse: reuse } });
+async function prefixPhase(flags: Flags, served: string, reuse: boolean) {
+  const d = await startBenchDaemon([...daemonArgs(flags, served), "--slots", "2"], { llama: { contextSize: 1024, prefixReuse: reuse } });
   try {
     const system = "You are the scribe of the temple. Answer as the King James Bible speaks, in its words and its manner. ".repeat(14);
     const ttft: number[] = [];
@@ -112,10 +115,16 @@ async function refusalLatency(d: BenchDaemon, flags: Flags): Promise<Summary> {
   return summarize(ms);
 }
 
+/** `served` is what --model gets: the id, or a synthetic model's file. */
+const daemonArgs = (flags: Flags, served: string) => ["--model", served, ...(flags.threads ? ["--threads", String(flags.threads)] : [])];
+
 export async function runSchedulerBench(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: Object.fromEntries(Object.keys(Flags.shape).map((k) => [k, { type: "string" }])) as never });
   const flags = Flags.parse(values);
-  const d = await startBenchDaemon(["--model", flags.model, "--threads", String(flags.threads), "--slots", String(flags.slots)]);
+  const served = flags.model === "140m" || flags.model === "500m" ? await syntheticModel(flags.model, "Q4_K_M", progress) : flags.model;
+  const d = await startBenchDaemon([...daemonArgs(flags, served), "--slots", String(flags.slots)]);
+  // requests name the model as the daemon does (a file given to --model is served under the id it was added as)
+  flags.model = d.models[0]!;
   let mixed;
   let refusal;
   try {
@@ -135,11 +144,11 @@ export async function runSchedulerBench(argv: string[]): Promise<void> {
     await d.stop();
   }
   progress("shared system prompt, prefix reuse off then on");
-  const prefix = [await prefixPhase(flags, false), await prefixPhase(flags, true)];
+  const prefix = [await prefixPhase(flags, served, false), await prefixPhase(flags, served, true)];
 
   const report = { ...reportHeader("scheduler"), model: flags.model, settings: { ...flags, json: undefined }, mixed, prefix, deadlineRefusalMs: refusal };
   await writeJson(flags.json, report);
-  console.log(`\ninteractive chat requests (8 tokens) on ${flags.model}, ${flags.slots} slots (1 kept for interactive work), ${flags.threads} llama.cpp thread(s)\n`);
+  console.log(`\ninteractive chat requests (8 tokens) on ${flags.model}, ${flags.slots} slots (1 kept for interactive work), ${flags.threads ?? "measured"} llama.cpp thread(s)\n`);
   console.log(
     formatTable(
       [

@@ -105,7 +105,6 @@ class Lanes {
 /** A chat model's first latency measurement, taken as it loads. */
 type OnCalibrated = (model: string, device: Device, observation: Observation) => void;
 
-/** The real loader: checksum, then llama.cpp or onnxruntime on the placed device. */
 /** The llama.cpp threads of a model: configured, else remembered for this file on this machine, else measured now. */
 function threadsFor(config: Config, catalog: ModelCatalog, inventory: Inventory, llama: Llama, entry: ModelEntry, sha256: string, log: Log): ChatModelOptions["threads"] {
   if (config.llama.threads !== undefined) return config.llama.threads;
@@ -116,13 +115,14 @@ function threadsFor(config: Config, catalog: ModelCatalog, inventory: Inventory,
       log(`${entry.id}: ${remembered.threads} llama.cpp thread(s), measured on this machine (decode tokens/s by threads: ${JSON.stringify(remembered.tokensPerSecond)})`);
       return remembered.threads;
     }
-    const measured = await measureThreads(model, { cores: inventory.cpu.logicalCores });
+    const measured = await measureThreads(model, { cores: inventory.cpu.logicalCores, flashAttention: config.llama.flashAttention });
     catalog.user?.threads.put(sha256, machine, measured);
     log(`${entry.id}: ${measured.threads} llama.cpp thread(s), measured now (decode tokens/s by threads: ${JSON.stringify(measured.tokensPerSecond)}; remembered)`);
     return measured.threads;
   };
 }
 
+/** The real loader: checksum, then llama.cpp or onnxruntime on the placed device. */
 function modelLoader(config: Config, catalog: ModelCatalog, runtime: Promise<{ llama: Llama; inventory: Inventory }>, lanes: Lanes, onCalibrated: OnCalibrated, log: Log): ModelLoader {
   /** Each model's verified hash: the key its measured thread count is remembered by. */
   const hashes = new Map<string, string>();
@@ -144,6 +144,7 @@ function modelLoader(config: Config, catalog: ModelCatalog, runtime: Promise<{ l
           interactiveSlots: Math.min(config.queue.reservedForInteractive, config.llama.slots - 1),
           contextSize: config.llama.contextSize ?? entry.contextSize,
           batchSize: config.llama.batchSize,
+          flashAttention: config.llama.flashAttention,
           prefixReuse: config.llama.prefixReuse,
           template: entry.template,
           defaults: entry.defaults,

@@ -6,6 +6,8 @@ import { ROOT } from "./paths.js";
 
 export interface BenchDaemon {
   url: string;
+  /** The ids it serves, as its ready line lists them (the default chat model first). */
+  models: string[];
   baseURL: string;
   stop(): Promise<void>;
 }
@@ -14,19 +16,19 @@ export interface BenchDaemon {
 export async function startBenchDaemon(args: string[], config: object = {}): Promise<BenchDaemon> {
   const configFile = join(ROOT, ".cache", `bench-config-${process.pid}.json`);
   await writeFile(configFile, JSON.stringify(config));
-  const proc = spawn(process.execPath, ["dist/src/cli/main.js", "serve", "--port", "0", "--data-dir", ".cache/bench-data", "--config", configFile, ...args], {
+  const proc = spawn(process.execPath, ["dist/src/cli/edged.cjs", "serve", "--port", "0", "--data-dir", ".cache/bench-data", "--config", configFile, ...args], {
     cwd: ROOT,
     env: { ...process.env, EDGED_CONFIG: "" },
   });
   let out = "";
   proc.stderr.on("data", (d: Buffer) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
+  const [models, url] = await new Promise<[string, string]>((resolve, reject) => {
     proc.stdout.on("data", (d: Buffer) => {
       out += d;
-      const m = /edged ready: .* at (\S+)\/v1/.exec(out);
-      if (m) resolve(m[1]!);
+      const m = /edged ready: (.*) at (\S+)\/v1/.exec(out);
+      if (m) resolve([m[1]!, m[2]!]);
     });
     proc.on("exit", () => reject(new Error(`daemon exited:\n${out}`)));
   });
-  return { url, baseURL: `${url}/v1`, stop: () => new Promise((resolve) => (proc.once("exit", () => resolve()), proc.kill("SIGTERM"))) };
+  return { url, models: models.split(", "), baseURL: `${url}/v1`, stop: () => new Promise((resolve) => (proc.once("exit", () => resolve()), proc.kill("SIGTERM"))) };
 }

@@ -12,11 +12,18 @@ export interface StreamTiming {
 
 /** Streams `POST {baseURL}/{path}` (completions or chat/completions) and times it; extra headers such as a deadline pass through. */
 export async function streamCompletion(baseURL: string, body: object, path = "completions", headers: Record<string, string> = {}): Promise<StreamTiming> {
-  const started = performance.now();
-  const res = await request(`${baseURL}/${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
+  const send = () =>
+    request(`${baseURL}/${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
+    });
+  let started = performance.now();
+  // a server may close an idle keep-alive connection just as a request is sent on it: nothing was asked yet, so ask again
+  const res = await send().catch((error: { code?: string }) => {
+    if (error.code !== "UND_ERR_SOCKET") throw error;
+    started = performance.now();
+    return send();
   });
   if (res.statusCode !== 200) {
     await res.body.dump();

@@ -21,30 +21,36 @@ export type SyntheticSize = keyof typeof SYNTHETIC;
 
 const VOCABULARY_SIZE = 32_000;
 export const SYNTHETIC_DIR = join(ROOT, ".cache", "synthetic");
+/** Changes when the models' contents do, so an older cache is not reused. */
+const STEM = "synthetic-v2";
 
-/** The bundled tokenizer padded with unused pieces to a 32k vocabulary, as real models of this size have. */
+/**
+ * The bundled tokenizer padded to a 32k vocabulary, as real models of this size have. The extra pieces are
+ * ordinary words ("▁syn123"), not unused slots: random weights pick among all 32k tokens, and a token that
+ * prints nothing would stream nothing, leaving a server's first-token and decode times unmeasurable.
+ */
 async function paddedVocabulary(): Promise<Vocabulary> {
   const v = await readVocabulary(join(ROOT, "models", "tokenizer", "vocabulary.json"));
   const extra = VOCABULARY_SIZE - v.tokens.length;
   return {
     ...v,
-    tokens: [...v.tokens, ...Array.from({ length: extra }, (_, i) => `<unused_${i}>`)],
+    tokens: [...v.tokens, ...Array.from({ length: extra }, (_, i) => `\u2581syn${i}`)],
     scores: [...v.scores, ...Array<number>(extra).fill(-1000)],
-    types: [...v.types, ...Array<number>(extra).fill(5)],
+    types: [...v.types, ...Array<number>(extra).fill(1)],
   };
 }
 
 /** The model's file at `quant` (F16 or a type edged quantize knows), made on first use. */
 export async function syntheticModel(size: SyntheticSize, quant = "F16", log: (line: string) => void = (l) => console.error(l)): Promise<string> {
   await mkdir(SYNTHETIC_DIR, { recursive: true });
-  const f16 = join(SYNTHETIC_DIR, `synthetic-${size}-F16.gguf`);
+  const f16 = join(SYNTHETIC_DIR, `${STEM}-${size}-F16.gguf`);
   if (!existsSync(f16)) {
     log(`writing the ${size} synthetic model (F16, once) to ${f16}`);
     await writeSyntheticLlama(`${f16}.tmp`, { hyperparams: SYNTHETIC[size], vocabulary: await paddedVocabulary(), seed: 11, name: `edged-synthetic-${size}` });
     await rename(`${f16}.tmp`, f16);
   }
   if (quant.toUpperCase() === "F16") return f16;
-  const out = join(SYNTHETIC_DIR, `synthetic-${size}-${quant.toUpperCase()}.gguf`);
+  const out = join(SYNTHETIC_DIR, `${STEM}-${size}-${quant.toUpperCase()}.gguf`);
   if (!existsSync(out)) {
     log(`quantizing the ${size} synthetic model to ${quant} (once)`);
     await quantize(f16, `${out}.tmp`, { type: quant });

@@ -13,7 +13,7 @@ import { describePlan, placementContext, planModels, type PlanItem } from "../sc
 import type { Inventory } from "../hardware/inventory.js";
 import type { Llama } from "node-llama-cpp";
 
-const USAGE = `usage: edged doctor [--json] [--plan] [--manifest FILE] [--slots N] [--recording FILE] [--record FILE] [--data-dir DIR] [--config FILE]
+const USAGE = `usage: edged doctor [--json] [--plan] [--manifest FILE] [--slots N] [--threads N] [--recording FILE] [--record FILE] [--data-dir DIR] [--config FILE]
   --plan            where each model would run, and why, with the llama.cpp threads measured for it on this machine
   --recording FILE  probe a recorded machine instead of this one (see --record)
   --record FILE     save this machine's probe answers, to replay elsewhere`;
@@ -39,6 +39,7 @@ export async function doctorCommand(argv: string[]): Promise<void> {
       plan: { type: "boolean" },
       manifest: { type: "string" },
       slots: { type: "string" },
+      threads: { type: "string" },
       recording: { type: "string" },
       record: { type: "string" },
       "data-dir": { type: "string" },
@@ -55,7 +56,7 @@ export async function doctorCommand(argv: string[]): Promise<void> {
     console.error(`recorded this machine's probe answers in ${values.record}`);
   }
   if (!values.plan) return void console.log(values.json ? JSON.stringify(inventory, null, 2) : describeInventory(inventory));
-  const config = await loadConfig({ flags: { config: values.config, dataDir: values["data-dir"], "models.manifest": values.manifest, "llama.slots": values.slots } });
+  const config = await loadConfig({ flags: { config: values.config, dataDir: values["data-dir"], "models.manifest": values.manifest, "llama.slots": values.slots, "llama.threads": values.threads } });
   const catalog = await openCatalog(config, llamaRuntime);
   const llama = await llamaRuntime();
   const plan = await planModels(catalog.entries(), placementContext(config, inventory, llama));

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /** The `edged` executable: one subcommand per file in this folder. */
 import { UsageError } from "./usage.js";
 

@@ -48,6 +48,8 @@ export const Config = z
         /** Tokens of context per slot; the model's trained length when absent. */
         contextSize: z.coerce.number().int().min(64).optional(),
         batchSize: z.coerce.number().int().min(8).optional(),
+        /** Flash attention where the model supports it (llama-server's default too): faster decode, a smaller KV cache. */
+        flashAttention: z.boolean().default(true),
         /** Reuse the evaluated state of a shared prompt prefix (a system prompt, earlier turns). */
         prefixReuse: z.boolean().default(true),
       })

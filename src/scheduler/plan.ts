@@ -16,18 +16,19 @@ export interface PlacementContext {
   interactiveSlots?: number;
   /** Tokens per slot when the configuration sets them; each model's own otherwise. */
   contextSize?: number;
+  flashAttention?: boolean;
 }
 
 /** The placement a configuration implies: its slots, the interactive ones among them, its context size. */
 export function placementContext(config: Pick<Config, "llama" | "queue">, inventory: Inventory, llama: Llama): PlacementContext {
-  return { inventory, llama, slots: config.llama.slots, interactiveSlots: config.queue.reservedForInteractive, contextSize: config.llama.contextSize };
+  return { inventory, llama, slots: config.llama.slots, interactiveSlots: config.queue.reservedForInteractive, contextSize: config.llama.contextSize, flashAttention: config.llama.flashAttention };
 }
 
 export async function placeModel(entry: ModelEntry, ctx: PlacementContext): Promise<Placement> {
   if (entry.engine === "onnx") return placeOnnx(entry, ctx.inventory);
   const interactive = Math.min(ctx.interactiveSlots ?? 0, ctx.slots - 1);
   const contexts = interactive > 0 ? [ctx.slots - interactive, interactive] : [ctx.slots];
-  const footprint = await llamaFootprint(ctx.llama, entry.path, { contextSize: ctx.contextSize ?? entry.contextSize, contexts });
+  const footprint = await llamaFootprint(ctx.llama, entry.path, { contextSize: ctx.contextSize ?? entry.contextSize, contexts, flashAttention: ctx.flashAttention ?? false });
   return placeLlama(entry, footprint, ctx.inventory);
 }
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const MODELS = join(ROOT, "models");
-export const CLI = join(ROOT, "dist", "src", "cli", "main.js");
+export const CLI = join(ROOT, "dist", "src", "cli", "edged.cjs");
 
 /** A fresh temporary folder, removed when the process exits. */
 export function scratchDir(prefix = "edged-test-"): string {

@@ -2,10 +2,10 @@
  * A llama.cpp model served with parallel sequences: renders chats with the model's own template,
  * and generates with sampling, stop sequences, grammars, token limits and cancellation.
  *
- * Interactive requests get sequences of a context of their own. node-llama-cpp's batch loop holds a context's
- * lock for as long as any of its sequences keeps decoding, and every change to a sequence's tokens waits for that
- * lock, so in one shared context an interactive request waited for a gap in the batch work before its first token.
- * In its own context it waits for nothing but its share of the cores (the runtime's thread budget is the cores).
+ * Interactive requests get sequences of a context of their own while batch work runs. node-llama-cpp's batch loop
+ * holds a context's lock for as long as any of its sequences keeps decoding, and every change to a sequence's
+ * tokens waits for that lock, so in one shared context an interactive request waited for a gap in the batch work
+ * before its first token. In its own context it waits only for the current decode step.
  */
 import {
   LlamaGrammarEvaluationState,
@@ -84,6 +84,7 @@ export interface ChatModelOptions {
   /** Tokens per sequence; the model's trained context when absent. */
   contextSize?: number;
   batchSize?: number;
+  flashAttention?: boolean;
   prefixReuse: boolean;
   /** A chat template to use instead of the file's own. */
   template?: TemplateOverride;
@@ -94,6 +95,8 @@ export interface ChatModelOptions {
 export class LlamaChatModel {
   private readonly sequences: SequencePool;
   private readonly interactiveSequences: SequencePool | undefined;
+  /** Generations of batch or background priority running now (always in the shared context). */
+  private backgroundRunning = 0;
 
   private constructor(
     readonly model: LlamaModel,
@@ -116,7 +119,13 @@ export class LlamaChatModel {
       const threads = typeof options.threads === "number" ? options.threads : await options.threads(model);
       const interactive = Math.min(options.interactiveSlots ?? 0, options.slots - 1);
       const contextOf = (sequences: number) =>
-        model.createContext({ contextSize: options.contextSize ?? model.trainContextSize, sequences, threads, batchSize: options.batchSize });
+        model.createContext({
+          contextSize: options.contextSize ?? model.trainContextSize,
+          sequences,
+          threads,
+          batchSize: options.batchSize,
+          flashAttention: options.flashAttention && model.flashAttentionSupported,
+        });
       const context = await contextOf(options.slots - interactive);
       const interactiveContext = interactive > 0 ? await contextOf(interactive) : undefined;
       const template = chooseChatTemplate({ fileInfo: model.fileInfo, filename: model.filename, tokenizer: model.tokenizer, bosString: model.tokens.bosString, override: options.template });
@@ -157,8 +166,13 @@ export class LlamaChatModel {
   async generate(options: GenerateOptions): Promise<GenerateResult> {
     const { prompt, signal } = options;
     signal.throwIfAborted();
-    const pool = options.interactive && this.interactiveSequences?.hasFree ? this.interactiveSequences : this.sequences;
-    const lease = await pool.acquire(prompt);
+    const pool = this.poolFor(options.interactive === true);
+    const background = !options.interactive;
+    if (background) this.backgroundRunning++;
+    const lease = await pool.acquire(prompt).catch((error: unknown) => {
+      if (background) this.backgroundRunning--;
+      throw error;
+    });
     const sequence = lease.sequence;
     let clean = false;
     const detokenizer = new IncrementalDetokenizer(this.model);
@@ -220,8 +234,21 @@ export class LlamaChatModel {
       emit(stops.flush());
       return { text, finishReason, promptTokens: prompt.length, reusedTokens: lease.reused, completionTokens };
     } finally {
+      if (background) this.backgroundRunning--;
       await lease.release(clean && !options.forget);
     }
+  }
+
+  /**
+   * Interactive requests go to their own context only while batch or background work decodes in the shared one
+   * (whose lock that work holds). Otherwise they share it: one batch for every sequence decodes the weights once
+   * per step, where two contexts decode them twice, halving throughput.
+   */
+  private poolFor(interactive: boolean): SequencePool {
+    const own = this.interactiveSequences;
+    if (!own?.hasFree) return this.sequences;
+    if (interactive && this.backgroundRunning > 0) return own;
+    return this.sequences.hasFree ? this.sequences : own;
   }
 
   async dispose(): Promise<void> {

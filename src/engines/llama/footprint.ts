@@ -3,7 +3,7 @@ import { GgufInsights, readGgufFileInfo, type Llama } from "node-llama-cpp";
 import type { LlamaFootprint } from "../../scheduler/placement.js";
 
 /** `contexts` lists each context's sequences (the shared one and the interactive one). */
-export async function llamaFootprint(llama: Llama, path: string, o: { contextSize: number; contexts: readonly number[] }): Promise<LlamaFootprint> {
+export async function llamaFootprint(llama: Llama, path: string, o: { contextSize: number; contexts: readonly number[]; flashAttention: boolean }): Promise<LlamaFootprint> {
   const insights = await GgufInsights.from(await readGgufFileInfo(path), llama);
   return {
     totalLayers: insights.totalLayers,
@@ -11,7 +11,7 @@ export async function llamaFootprint(llama: Llama, path: string, o: { contextSiz
       const model = insights.estimateModelResourceRequirements({ gpuLayers });
       const total = { cpuRam: model.cpuRam, gpuVram: model.gpuVram };
       for (const sequences of o.contexts) {
-        const ctx = insights.estimateContextResourceRequirements({ contextSize: o.contextSize, sequences, modelGpuLayers: gpuLayers });
+        const ctx = insights.estimateContextResourceRequirements({ contextSize: o.contextSize, sequences, modelGpuLayers: gpuLayers, flashAttention: o.flashAttention });
         total.cpuRam += ctx.cpuRam;
         total.gpuVram += ctx.gpuVram;
       }
