@@ -162,10 +162,10 @@ function modelLoader(config: Config, catalog: ModelCatalog, runtime: Promise<{ l
 /** `--model` names a file rather than a model id: it ends in .gguf, or it is a path that exists. */
 const isModelPath = (name: string) => name.toLowerCase().endsWith(".gguf") || (name.includes("/") && existsSync(name));
 
-/** `edged serve --model FILE`: the file is added in place on the fly (once: a later start finds its entry). */
+/** `edged serve --model FILE`: the file is added in place on the fly (once: a later start, or a file the catalogue already serves, finds its entry). */
 async function servedFromPath(file: string, config: Config, catalog: ModelCatalog, runtime: Promise<{ llama: Llama; inventory: Inventory }>, log: Log): Promise<string> {
   const path = resolve(file);
-  const known = catalog.user!.entries().find((e) => e.path === path);
+  const known = catalog.entries().find((e) => e.path === path);
   if (known) return known.id;
   const { llama, inventory } = await runtime;
   const entry = await addModel({ file: path }, { catalog, user: catalog.user!, llama, place: fitCheck(config, llama, inventory), onHashProgress: hashLog(log, { id: basename(path) }) });

@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import OpenAI from "openai";
 import { failingServe, isolatedEnv, startDaemon } from "../helpers/daemon.js";
 import { writeModel } from "../helpers/modelStores.js";
-import { CLI, scratchDir } from "../helpers/paths.js";
+import { CLI, MODELS, scratchDir } from "../helpers/paths.js";
 import { onSmallDisk, smallDiskUnavailable } from "../helpers/smallDisk.js";
 
 const run = promisify(execFile);
@@ -144,6 +144,16 @@ test("serve --model PATH adds the file in place and serves it; a file changed af
   const { code, output } = await failingServe(["--data-dir", data, "--model", "own-model:f16"]);
   assert.equal(code, 1);
   assert.match(output, /model own-model:f16 could not be loaded: sha256 of .*Own-Model\.F16\.gguf is [0-9a-f]{64}, its registry entry says [0-9a-f]{64}/);
+});
+
+test("serve --model PATH of a file the catalogue already serves uses its entry", async () => {
+  const daemon = await startDaemon({ args: ["--model", join(MODELS, "edged-kjv-Q4_K_M.gguf")] });
+  try {
+    assert.match(daemon.output(), /edged ready: edged-kjv:q4_k_m, /);
+    assert.doesNotMatch(daemon.output(), /added /);
+  } finally {
+    await daemon.stop();
+  }
 });
 
 /** Runs commands in a private mount namespace with a tmpfs over the data directory; prints what is left there. */

@@ -1,7 +1,7 @@
 /**
  * The llama.cpp thread count chosen by measurement: on a model's first load on a machine, each plausible count
  * decodes a few real tokens in a small context of its own, and the fastest is kept (the fewest threads within 3 %
- * of the best, so a tie leaves a core free). On a tiny model one thread wins; on a compute-bound one more do.
+ * of the best, so a tie leaves a core free). On a tiny model one thread wins; on a compute-bound one all cores do.
  */
 import type { LlamaModel, Token } from "node-llama-cpp";
 
@@ -11,17 +11,10 @@ export interface ThreadMeasurement {
   tokensPerSecond: Record<string, number>;
 }
 
-/**
- * 1, 2, 4, … and one less than the cores: a core stays free for the event loop and the local clients reading
- * the streams. Each token hands work between the event loop and llama.cpp's threads, and node-llama-cpp gives
- * llama.cpp no persistent thread pool, so its threads spin at barriers while a preempted one waits for a core:
- * served on 2 cores, a 141 M model streamed at ~130 tokens/s with 1 thread and ~85 with 2, although 2 decode
- * faster with nothing else running (benchmarks/README.md).
- */
+/** 1, 2, 4, … up to the cores, and the cores themselves and one less. */
 export function threadCandidates(cores: number): number[] {
-  const top = Math.max(1, cores - 1);
-  const counts = new Set<number>([1, top]);
-  for (let n = 2; n < top; n *= 2) counts.add(n);
+  const counts = new Set<number>([1, Math.max(1, cores - 1), cores]);
+  for (let n = 2; n < cores; n *= 2) counts.add(n);
   return [...counts].sort((a, b) => a - b);
 }
 
