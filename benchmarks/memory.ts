@@ -7,7 +7,6 @@
 import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { BackgroundCheckpointer } from "../src/db/checkpointer.js";
 import { openDatabase } from "../src/db/open.js";
@@ -16,6 +15,7 @@ import { MemoryStore } from "../src/memory/memoryStore.js";
 import { MEMORY_MIGRATIONS } from "../src/memory/migrations.js";
 import { loadManifest, type OnnxModelEntry } from "../src/models/manifest.js";
 import { verifyModelFile } from "../src/models/verify.js";
+import { benchFlags } from "./harness/flags.js";
 import { resultsPath, ROOT } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { summarize, type Summary } from "./harness/stats.js";
@@ -41,8 +41,8 @@ async function timed(n: number, op: (i: number) => unknown): Promise<Summary> {
 }
 
 export async function runMemoryBench(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: Object.fromEntries(Object.keys(Flags.shape).map((k) => [k, { type: "string" }])) as never });
-  const flags = Flags.parse(values);
+  const flags = benchFlags("memory", argv, Flags);
+  if (!flags) return;
   const manifest = await loadManifest();
   const entry = manifest.models.find((m) => m.id === manifest.defaults.embedding) as OnnxModelEntry;
   const embedder = await OnnxEmbedder.load((await verifyModelFile(entry)).path, entry);

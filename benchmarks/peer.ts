@@ -12,6 +12,7 @@ import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { z } from "zod";
+import { benchFlags } from "./harness/flags.js";
 import { barChart } from "./harness/barChart.js";
 import { ROOT, resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson, writeText } from "./harness/report.js";
@@ -155,7 +156,8 @@ async function modelFile(name: string): Promise<string> {
 }
 
 export async function runPeerBench(argv: string[]): Promise<void> {
-  const flags = Flags.parse(Object.fromEntries(argv.map((a, i) => (a.startsWith("--") ? [a.slice(2), argv[i + 1]] : [])).filter((e) => e.length)));
+  const flags = benchFlags("peer", argv, Flags);
+  if (!flags) return;
   const tools = await llamaCppTools(log);
   const cores = availableParallelism();
   const results: PeerResult[] = [];

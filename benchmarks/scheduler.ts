@@ -5,9 +5,9 @@
  * `--model 140m` or `--model 500m` runs it on a synthetic model of realistic size (made once into .cache/).
  */
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { request } from "undici";
 import { z } from "zod";
+import { benchFlags } from "./harness/flags.js";
 import { startBenchDaemon, type BenchDaemon } from "./harness/daemon.js";
 import { resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
@@ -119,8 +119,8 @@ async function refusalLatency(d: BenchDaemon, flags: Flags): Promise<Summary> {
 const daemonArgs = (flags: Flags, served: string) => ["--model", served, ...(flags.threads ? ["--threads", String(flags.threads)] : [])];
 
 export async function runSchedulerBench(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: Object.fromEntries(Object.keys(Flags.shape).map((k) => [k, { type: "string" }])) as never });
-  const flags = Flags.parse(values);
+  const flags = benchFlags("scheduler", argv, Flags);
+  if (!flags) return;
   const served = flags.model === "140m" || flags.model === "500m" ? await syntheticModel(flags.model, "Q4_K_M", progress) : flags.model;
   const d = await startBenchDaemon([...daemonArgs(flags, served), "--slots", String(flags.slots)]);
   // requests name the model as the daemon does (a file given to --model is served under the id it was added as)

@@ -3,11 +3,11 @@
  * sampling, in one run; then the daemon under 1, 4 and 16 concurrent clients.
  */
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import { getLlama, type Token } from "node-llama-cpp";
 import { z } from "zod";
 import { loadManifest } from "../src/models/manifest.js";
 import { verifyModelFile } from "../src/models/verify.js";
+import { benchFlags } from "./harness/flags.js";
 import { resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { summarize, type Summary } from "./harness/stats.js";
@@ -101,8 +101,8 @@ async function underLoad(baseURL: string, body: object, clients: number, perClie
 }
 
 export async function runServerBench(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: Object.fromEntries(Object.keys(Flags.shape).map((k) => [k, { type: "string" }])) as never });
-  const flags = Flags.parse(values);
+  const flags = benchFlags("server", argv, Flags);
+  if (!flags) return;
   const manifest = await loadManifest();
   const entry = manifest.models.find((m) => m.id === (flags.model ?? manifest.defaults.chat) && m.engine === "llama");
   if (!entry) throw new Error(`no llama model ${flags.model} in the manifest`);

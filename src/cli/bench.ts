@@ -46,7 +46,7 @@ benchmarks:
 ${Object.entries(BENCHMARKS)
   .map(([name, b]) => `  ${name.padEnd(10)}${b.description}`)
   .join("\n")}
-run \`edged bench <benchmark> --help\` for a benchmark's options`;
+run \`edged bench <benchmark> --help\` for one benchmark`;
 
 export async function benchCommand(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
