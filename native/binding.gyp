@@ -10,6 +10,13 @@
         ["OS=='mac'", { "libraries": ["<(llama_lib_dir)/<(llama_lib_file)", "-Wl,-rpath,<(llama_lib_dir)"] }],
         ["OS=='win'", { "libraries": ["<(llama_lib_dir)/<(llama_lib_file)"] }]
       ]
+    },
+    {
+      "target_name": "edged_threadpool",
+      "sources": ["threadpool.c"],
+      "include_dirs": ["include/include", "include/ggml/include"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra"],
+      "conditions": [["OS=='linux'", { "libraries": ["-ldl", "-lpthread"] }]]
     }
   ]
 }

@@ -18,6 +18,7 @@ import { measureThreads } from "./engines/llama/threadTuner.js";
 import { machineKey } from "./models/threadChoices.js";
 import { JsonConstraints } from "./engines/llama/grammar/constraints.js";
 import { llamaRuntime } from "./engines/llama/runtime.js";
+import { loadThreadPools } from "./engines/llama/threadPools.js";
 import { OnnxEmbedder } from "./engines/onnx/onnxEmbedder.js";
 import type { Inventory } from "./hardware/inventory.js";
 import { probe } from "./hardware/probe.js";
@@ -252,7 +253,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     const { llama, inventory } = await runtime;
     Object.assign(budget, budgetOf(inventory));
     constraints = new JsonConstraints(llama);
-    log(`llama.cpp on ${llama.gpu || "cpu"} with ${config.llama.threads ?? "measured"} thread(s), ${config.llama.slots} slots per chat model`);
+    log(`llama.cpp on ${llama.gpu || "cpu"} with ${config.llama.threads ?? "measured"} thread(s), ${config.llama.slots} slots per chat model${loadThreadPools() ? ", a persistent thread pool per context" : ""}`);
     await models.preload([chatEntry.id, ...(embeddingEntry ? [embeddingEntry.id] : [])]);
   })();
   ready.catch((error: Error) => {

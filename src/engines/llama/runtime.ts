@@ -4,10 +4,12 @@
  */
 import { availableParallelism } from "node:os";
 import { getLlama, type Llama } from "node-llama-cpp";
+import { loadThreadPools } from "./threadPools.js";
 
 let runtime: Promise<Llama> | undefined;
 
 export function llamaRuntime(): Promise<Llama> {
+  loadThreadPools();
   runtime ??= getLlama({ gpu: "auto", build: "never", logLevel: "error" as never, progressLogs: false, maxThreads: availableParallelism() });
   return runtime;
 }
