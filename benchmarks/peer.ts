@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import { z } from "zod";
 import { benchFlags } from "./harness/flags.js";
 import { barChart } from "./harness/barChart.js";
+import { startBenchDaemon, stopProcess } from "./harness/daemon.js";
 import { ROOT, resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson, writeText } from "./harness/report.js";
 import { median, percentile } from "./harness/stats.js";
@@ -56,16 +57,12 @@ function waitFor(proc: ChildProcess, pattern: RegExp, what: string): Promise<str
   });
 }
 
-const stopper = (proc: ChildProcess) => () => new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : (proc.once("exit", () => resolve()), proc.kill("SIGTERM"))));
-
 async function startEdged(model: string, threads: number | undefined, slots: number, dataDir: string): Promise<Server> {
-  const args = ["dist/src/cli/edged.cjs", "serve", "--port", "0", "--data-dir", dataDir, "--model", model, "--slots", String(slots), ...(threads ? ["--threads", String(threads)] : [])];
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, EDGED_CONFIG: "" } });
-  const [ids, url] = (await waitFor(proc, /edged ready: (.* at http:\/\/\S+)\/v1/, "edged")).split(" at ");
-  const model0 = ids!.split(", ")[0]!;
-  const loaded = (await (await fetch(`${url}/v1/loaded`)).json()) as { models: { id: string; threads?: number }[] };
-  log(`edged serves ${model0} with ${loaded.models.find((m) => m.id === model0)?.threads} llama.cpp thread(s)${threads ? "" : " (measured)"}`);
-  return { name: "edged", baseURL: `${url}/v1`, model: model0, stop: stopper(proc) };
+  const d = await startBenchDaemon(["--model", model, "--slots", String(slots), ...(threads ? ["--threads", String(threads)] : [])], {}, dataDir);
+  const served = d.models[0]!;
+  const loaded = (await (await fetch(`${d.url}/v1/loaded`)).json()) as { models: { id: string; threads?: number }[] };
+  log(`edged serves ${served} with ${loaded.models.find((m) => m.id === served)?.threads} llama.cpp thread(s)${threads ? "" : " (measured)"}`);
+  return { name: "edged", baseURL: d.baseURL, model: served, stop: d.stop };
 }
 
 async function startLlamaServer(binary: string, model: string, threads: number | undefined, slots: number, contextPerSlot: number): Promise<Server> {
@@ -75,7 +72,7 @@ async function startLlamaServer(binary: string, model: string, threads: number |
   await waitFor(proc, /(listening on http)/, "llama-server");
   // it listens before its model is loaded, answering 503 until then
   while ((await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status !== 200) await new Promise((r) => setTimeout(r, 100));
-  return { name: "llama-server", baseURL: `http://127.0.0.1:${port}/v1`, model: basename(model), stop: stopper(proc) };
+  return { name: "llama-server", baseURL: `http://127.0.0.1:${port}/v1`, model: basename(model), stop: () => stopProcess(proc) };
 }
 
 interface Phase {

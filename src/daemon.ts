@@ -142,7 +142,7 @@ function modelLoader(config: Config, catalog: ModelCatalog, runtime: Promise<{ l
           gpuLayers: placement.gpuLayers ?? 0,
           threads: threadsFor(config, catalog, inventory, llama, entry, hashes.get(entry.id) ?? entry.path, log),
           slots: config.llama.slots,
-          interactiveSlots: Math.min(config.queue.reservedForInteractive, config.llama.slots - 1),
+          interactiveSlots: config.queue.reservedForInteractive,
           contextSize: config.llama.contextSize ?? entry.contextSize,
           batchSize: config.llama.batchSize,
           flashAttention: config.llama.flashAttention,

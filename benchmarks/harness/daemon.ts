@@ -1,5 +1,5 @@
 /** Starts the real daemon for a benchmark, on a free port, and stops it with SIGTERM. */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ROOT } from "./paths.js";
@@ -12,11 +12,15 @@ export interface BenchDaemon {
   stop(): Promise<void>;
 }
 
+/** Sends SIGTERM and resolves when the process has exited (at once if it already has). */
+export const stopProcess = (proc: ChildProcess) =>
+  new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : (proc.once("exit", () => resolve()), proc.kill("SIGTERM"))));
+
 /** `config` is written to a file and passed with --config; `args` are further flags. */
-export async function startBenchDaemon(args: string[], config: object = {}): Promise<BenchDaemon> {
+export async function startBenchDaemon(args: string[], config: object = {}, dataDir = ".cache/bench-data"): Promise<BenchDaemon> {
   const configFile = join(ROOT, ".cache", `bench-config-${process.pid}.json`);
   await writeFile(configFile, JSON.stringify(config));
-  const proc = spawn(process.execPath, ["dist/src/cli/edged.cjs", "serve", "--port", "0", "--data-dir", ".cache/bench-data", "--config", configFile, ...args], {
+  const proc = spawn(process.execPath, ["dist/src/cli/edged.cjs", "serve", "--port", "0", "--data-dir", dataDir, "--config", configFile, ...args], {
     cwd: ROOT,
     env: { ...process.env, EDGED_CONFIG: "" },
   });
@@ -30,5 +34,5 @@ export async function startBenchDaemon(args: string[], config: object = {}): Pro
     });
     proc.on("exit", () => reject(new Error(`daemon exited:\n${out}`)));
   });
-  return { url, models: models.split(", "), baseURL: `${url}/v1`, stop: () => new Promise((resolve) => (proc.once("exit", () => resolve()), proc.kill("SIGTERM"))) };
+  return { url, models: models.split(", "), baseURL: `${url}/v1`, stop: () => stopProcess(proc) };
 }

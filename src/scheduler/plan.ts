@@ -1,5 +1,6 @@
 /** Places models on an inventory; a model that fits nowhere is reported, not fatal here. */
 import type { Llama } from "node-llama-cpp";
+import { contextSequences } from "../engines/llama/chatModel.js";
 import { llamaFootprint } from "../engines/llama/footprint.js";
 import type { Config } from "../config/schema.js";
 import type { Inventory } from "../hardware/inventory.js";
@@ -26,8 +27,7 @@ export function placementContext(config: Pick<Config, "llama" | "queue">, invent
 
 export async function placeModel(entry: ModelEntry, ctx: PlacementContext): Promise<Placement> {
   if (entry.engine === "onnx") return placeOnnx(entry, ctx.inventory);
-  const interactive = Math.min(ctx.interactiveSlots ?? 0, ctx.slots - 1);
-  const contexts = interactive > 0 ? [ctx.slots - interactive, interactive] : [ctx.slots];
+  const contexts = contextSequences(ctx.slots, ctx.interactiveSlots);
   const footprint = await llamaFootprint(ctx.llama, entry.path, { contextSize: ctx.contextSize ?? entry.contextSize, contexts, flashAttention: ctx.flashAttention ?? false });
   return placeLlama(entry, footprint, ctx.inventory);
 }

@@ -92,6 +92,15 @@ export interface ChatModelOptions {
   defaults?: Pick<ModelDefaults, "system" | "stop">;
 }
 
+/**
+ * The sequences of each context a model gets: the shared one, then the interactive one when slots are kept for
+ * interactive work (never all of them: the shared context keeps at least one). Placement sizes the same split.
+ */
+export function contextSequences(slots: number, interactiveSlots = 0): number[] {
+  const interactive = Math.min(interactiveSlots, slots - 1);
+  return interactive > 0 ? [slots - interactive, interactive] : [slots];
+}
+
 export class LlamaChatModel {
   private readonly sequences: SequencePool;
   private readonly interactiveSequences: SequencePool | undefined;
@@ -117,7 +126,7 @@ export class LlamaChatModel {
     const model = await llama.loadModel({ modelPath: path, gpuLayers: options.gpuLayers });
     try {
       const threads = typeof options.threads === "number" ? options.threads : await options.threads(model);
-      const interactive = Math.min(options.interactiveSlots ?? 0, options.slots - 1);
+      const [shared, interactive] = contextSequences(options.slots, options.interactiveSlots);
       const contextOf = (sequences: number) =>
         model.createContext({
           contextSize: options.contextSize ?? model.trainContextSize,
@@ -126,8 +135,8 @@ export class LlamaChatModel {
           batchSize: options.batchSize,
           flashAttention: options.flashAttention && model.flashAttentionSupported,
         });
-      const context = await contextOf(options.slots - interactive);
-      const interactiveContext = interactive > 0 ? await contextOf(interactive) : undefined;
+      const context = await contextOf(shared!);
+      const interactiveContext = interactive ? await contextOf(interactive) : undefined;
       const template = chooseChatTemplate({ fileInfo: model.fileInfo, filename: model.filename, tokenizer: model.tokenizer, bosString: model.tokens.bosString, override: options.template });
       return new LlamaChatModel(model, context, interactiveContext, template, threads, options.defaults ?? {}, options.prefixReuse);
     } catch (error) {
@@ -167,12 +176,9 @@ export class LlamaChatModel {
     const { prompt, signal } = options;
     signal.throwIfAborted();
     const pool = this.poolFor(options.interactive === true);
+    const lease = await pool.acquire(prompt);
     const background = !options.interactive;
     if (background) this.backgroundRunning++;
-    const lease = await pool.acquire(prompt).catch((error: unknown) => {
-      if (background) this.backgroundRunning--;
-      throw error;
-    });
     const sequence = lease.sequence;
     let clean = false;
     const detokenizer = new IncrementalDetokenizer(this.model);
