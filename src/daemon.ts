@@ -216,8 +216,8 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const memoryCheckpointer = new BackgroundCheckpointer(memoryDb, { onError: log });
   const memoryStore = new MemoryStore(memoryDb, { maxVersions: config.memory.maxVersions });
   const memory = new MemoryService(memoryStore, models, embeddingEntry?.id);
-  const deps = { models, metrics, memory, constraints: () => constraints!, limits: config.limits };
   routerSide = startRouterSide(config, { models, registry: metrics.registry, defaultChat: chatEntry.id, embedding: embeddingEntry?.id, log });
+  const deps = { models, metrics, memory, constraints: () => constraints!, limits: config.limits, routing: routerSide.routing };
   // a sweep refused by a full disk is tried again at the next interval
   const sweeper = setInterval(() => {
     try {
@@ -231,7 +231,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     ...adminRoutes(models, metrics, storage),
     hardwareRoute(hardware),
     ...modelRoutes(models),
-    chatCompletionsRoute({ ...deps, routing: routerSide.routing }),
+    chatCompletionsRoute(deps),
     completionsRoute(deps),
     embeddingsRoute(deps),
     ...ollamaGenerateRoutes(deps),

@@ -8,8 +8,8 @@ import type { Config } from "./config/schema.js";
 import type { CircuitBreaker } from "./cloud/circuitBreaker.js";
 import { createProvider, type ConfiguredProvider } from "./cloud/providers.js";
 import { openDatabase } from "./db/open.js";
-import { chatShape } from "./http/openai/chatShape.js";
-import type { ChatDeferral, RoutingDeps } from "./http/openai/routingDeps.js";
+import { chatCompletion } from "./http/openai/chatShape.js";
+import type { ChatDeferral, RoutingDeps } from "./core/routingDeps.js";
 import { jobView } from "./http/queue/jobView.js";
 import type { ModelRegistry } from "./models/modelRegistry.js";
 import { ConnectivityWatcher } from "./offline/connectivity.js";
@@ -82,7 +82,7 @@ export function startRouterSide(config: Config, deps: { models: ModelRegistry; r
   const worker = new ReplayWorker({
     store: jobs,
     // the result is stored as the chat.completion the client fetches from GET /v1/queue/{id}
-    send: queuedChatSender(router, observer, (a) => chatShape(a.id, a.model, false).response({ text: a.text, finishReason: a.finishReason, ...a.usage })),
+    send: queuedChatSender(router, observer, (a) => chatCompletion(a.id, a.model, Math.floor(Date.now() / 1000), { text: a.text, finishReason: a.finishReason, ...a.usage })),
     onDone: chargeQueuedChat(budget),
     classify: classifyQueuedFailure,
     connectivity,

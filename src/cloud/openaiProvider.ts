@@ -3,16 +3,30 @@
  * or as server-sent `data:` chunks (text deltas, a chunk with the finish_reason, a usage chunk, then `[DONE]`).
  */
 import { z } from "zod";
+import { utf8Bytes, type TokenLogprob } from "../core/logprobs.js";
 import { HttpProvider } from "./httpProvider.js";
 import type { SseEvent } from "./sse.js";
 import type { Exchange, HttpResponse } from "./transport.js";
 import type { CloudChatRequest, CloudChatResult, CloudEvent, CloudUsage, FinishReason } from "./types.js";
 
 const Usage = z.object({ prompt_tokens: z.number(), completion_tokens: z.number() });
+const Choice = z.object({ token: z.string(), logprob: z.number(), bytes: z.array(z.number().int()).nullish() });
+/** `logprobs.content` as OpenAI sends it, read into edged's entries. */
+const Logprobs = z
+  .object({ content: z.array(Choice.extend({ top_logprobs: z.array(Choice).nullish() })).nullish() })
+  .nullish()
+  .transform((l) =>
+    l?.content?.map((e): TokenLogprob => ({
+      token: e.token,
+      logprob: e.logprob,
+      bytes: e.bytes ?? utf8Bytes(e.token),
+      top: (e.top_logprobs ?? []).map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes ?? utf8Bytes(t.token) })),
+    })),
+  );
 const ChatCompletion = z.object({
   id: z.string(),
   model: z.string(),
-  choices: z.array(z.object({ message: z.object({ content: z.string().nullish() }), finish_reason: z.string().nullish() })).min(1),
+  choices: z.array(z.object({ message: z.object({ content: z.string().nullish() }), finish_reason: z.string().nullish(), logprobs: Logprobs })).min(1),
   usage: Usage,
 });
 const ChunkOrError = z.union([
@@ -20,7 +34,7 @@ const ChunkOrError = z.union([
   z.object({
     id: z.string(),
     model: z.string(),
-    choices: z.array(z.object({ delta: z.object({ content: z.string().nullish() }).nullish(), finish_reason: z.string().nullish() })),
+    choices: z.array(z.object({ delta: z.object({ content: z.string().nullish() }).nullish(), finish_reason: z.string().nullish(), logprobs: Logprobs })),
     usage: Usage.nullish(),
   }),
 ]);
@@ -42,6 +56,7 @@ export class OpenAIProvider extends HttpProvider {
       text: choice.message.content ?? "",
       finishReason: finishReason(choice.finish_reason ?? "stop"),
       usage: usage(completion.usage),
+      ...(choice.logprobs && { logprobs: choice.logprobs }),
     };
   }
 
@@ -54,7 +69,7 @@ export class OpenAIProvider extends HttpProvider {
   }
 
   protected exchange(req: CloudChatRequest, stream: boolean): Exchange {
-    const { model = this.model, messages, max_tokens, temperature, top_p, stop, seed } = req;
+    const { model = this.model, messages, max_tokens, temperature, top_p, stop, seed, logprobs, top_logprobs } = req;
     return {
       url: `${this.options.baseUrl}/chat/completions`,
       method: "POST",
@@ -67,6 +82,7 @@ export class OpenAIProvider extends HttpProvider {
         top_p,
         ...(stop?.length && { stop }),
         seed,
+        ...(logprobs && { logprobs, top_logprobs }),
         ...(stream && { stream: true, stream_options: { include_usage: true } }),
       },
     };
@@ -85,7 +101,7 @@ export class OpenAIProvider extends HttpProvider {
       ({ id, model } = chunk);
       if (chunk.usage) totals = usage(chunk.usage);
       for (const choice of chunk.choices) {
-        if (choice.delta?.content) yield { type: "text", text: choice.delta.content };
+        if (choice.delta?.content) yield { type: "text", text: choice.delta.content, ...(choice.logprobs && { logprobs: choice.logprobs }) };
         if (choice.finish_reason) finish = finishReason(choice.finish_reason);
       }
     }

@@ -3,6 +3,7 @@
  * back, and each provider's configuration. Provider wire formats live with their providers.
  */
 import { z } from "zod";
+import { TokenLogprob } from "../core/logprobs.js";
 
 export const CloudMessage = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
 export type CloudMessage = z.infer<typeof CloudMessage>;
@@ -16,6 +17,9 @@ export const CloudChatRequest = z.object({
   top_p: z.number().gt(0).max(1).optional(),
   stop: z.array(z.string().min(1)).optional(),
   seed: z.number().int().optional(),
+  /** Token log-probabilities with `top_logprobs` alternatives; providers without them answer without. */
+  logprobs: z.boolean().optional(),
+  top_logprobs: z.number().int().min(0).max(20).optional(),
 });
 export type CloudChatRequest = z.infer<typeof CloudChatRequest>;
 
@@ -25,11 +29,11 @@ export type FinishReason = z.infer<typeof FinishReason>;
 export const CloudUsage = z.object({ promptTokens: z.number().int().min(0), completionTokens: z.number().int().min(0) });
 export type CloudUsage = z.infer<typeof CloudUsage>;
 
-export const CloudChatResult = z.object({ id: z.string(), model: z.string(), text: z.string(), finishReason: FinishReason, usage: CloudUsage });
+export const CloudChatResult = z.object({ id: z.string(), model: z.string(), text: z.string(), finishReason: FinishReason, usage: CloudUsage, logprobs: z.array(TokenLogprob).optional() });
 export type CloudChatResult = z.infer<typeof CloudChatResult>;
 
 export const CloudEvent = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("text"), text: z.string() }),
+  z.object({ type: z.literal("text"), text: z.string(), logprobs: z.array(TokenLogprob).optional() }),
   z.object({ type: z.literal("done"), finishReason: FinishReason, usage: CloudUsage.optional(), model: z.string(), id: z.string() }),
 ]);
 export type CloudEvent = z.infer<typeof CloudEvent>;

@@ -1,5 +1,6 @@
 /**
- * Streamed responses: OpenAI's server-sent events (`data: <json>` frames ended by `data: [DONE]`) or Ollama's
+ * Streamed responses: server-sent events — data-only frames ended by `data: [DONE]` (OpenAI chat and text
+ * completions), or frames named by their object's `type` (Anthropic Messages, OpenAI Responses) — or Ollama's
  * newline-delimited JSON. An error after the stream opened is its last frame, in that API's error shape.
  */
 import type { ServerResponse } from "node:http";
@@ -8,6 +9,7 @@ import type { ApiError } from "./errors.js";
 export interface EventStream {
   open(): void;
   send(data: unknown): void;
+  sendAll(frames: readonly unknown[]): void;
   end(): void;
   fail(error: ApiError): void;
   readonly opened: boolean;
@@ -31,6 +33,10 @@ abstract class BaseStream implements EventStream {
     if (!this.res.writableEnded) this.res.write(this.frame(data));
   }
 
+  sendAll(frames: readonly unknown[]): void {
+    for (const data of frames) this.send(data);
+  }
+
   end(): void {
     if (!this.res.writableEnded) this.res.end();
   }
@@ -50,6 +56,25 @@ export class SseStream extends BaseStream {
   fail(error: ApiError): void {
     this.send(error.body());
     super.end();
+  }
+}
+
+/** Server-sent events named by their object's `type`; the stream simply ends after its last event. */
+export class TypedSseStream extends BaseStream {
+  protected readonly contentType = "text/event-stream; charset=utf-8";
+  constructor(
+    res: ServerResponse,
+    /** The API's error event. */
+    private readonly errorEvent: (error: ApiError) => { type: string },
+  ) {
+    super(res);
+  }
+  protected frame(data: unknown): string {
+    return `event: ${(data as { type: string }).type}\ndata: ${JSON.stringify(data)}\n\n`;
+  }
+  fail(error: ApiError): void {
+    this.send(this.errorEvent(error));
+    this.end();
   }
 }
 
@@ -90,6 +115,9 @@ export class HeldStream implements EventStream {
   }
   send(data: unknown): void {
     this.pass(() => this.inner.send(data));
+  }
+  sendAll(frames: readonly unknown[]): void {
+    for (const data of frames) this.send(data);
   }
   end(): void {
     this.pass(() => this.inner.end());

@@ -35,9 +35,10 @@ export class ConfidenceProbe {
     return this.controller.signal.aborted;
   }
 
-  observe(probability: number): void {
+  /** One generated token's log-probability, as the sampler saw it. */
+  observe(logprob: number): void {
     if (this.decided) return;
-    this.sum += Math.log(Math.max(probability, Number.MIN_VALUE));
+    this.sum += logprob;
     if (++this.count >= this.config.tokens) this.decide();
   }
 

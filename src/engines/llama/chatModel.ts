@@ -16,6 +16,7 @@ import {
   type LlamaModel,
   type Token,
 } from "node-llama-cpp";
+import { likeliest, logprobOf, utf8Bytes, type TokenLogprob } from "../../core/logprobs.js";
 import type { ModelDefaults, TemplateOverride } from "../../models/entry.js";
 import { chooseChatTemplate, type TemplateChoice } from "./chatTemplate.js";
 import { ContextLengthError } from "./errors.js";
@@ -46,14 +47,20 @@ export interface GenerateOptions {
   signal: AbortSignal;
   /** llama.cpp batching: when more tokens wait than a batch holds, higher priorities go first (1..5). */
   evaluationPriority?: 1 | 2 | 3 | 4 | 5;
-  /** Receives text as it becomes safe to show (stop sequences never leak). */
-  onText?: (text: string) => void;
+  /** Receives text as it becomes safe to show (stop sequences never leak), with the log-probabilities of the tokens it came from. */
+  onText?: (text: string, logprobs: TokenLogprob[]) => void;
   /** Leave no evaluated state for later requests to reuse (a calibration run is not a conversation). */
   forget?: boolean;
   /** An interactive request: it takes a sequence of the interactive context when one is free. */
   interactive?: boolean;
-  /** Receives each generated token's probability (asked for only when given: it costs a softmax per token). */
-  onProbability?: (probability: number) => void;
+  /**
+   * Log-probabilities of each generated token and of its `top` likeliest alternatives (0-20), from the distribution
+   * the sampler drew from (after temperature, top-k, top-p and the grammar). Asked for only when needed: each token
+   * then costs a softmax, and alternatives a copy of the candidates.
+   */
+  logprobs?: { top: number };
+  /** Receives each generated token's log-probability as it is sampled (needs `logprobs`). */
+  onLogprob?: (entry: TokenLogprob) => void;
 }
 
 export interface GenerateResult {
@@ -63,15 +70,13 @@ export interface GenerateResult {
   /** Prompt tokens whose evaluated state was reused from an earlier request. */
   reusedTokens: number;
   completionTokens: number;
+  /** The stop sequence that ended the answer, when one did. */
+  stopSequence?: string;
+  /** Of the answer's tokens, when `logprobs` was asked for. */
+  logprobs?: TokenLogprob[];
 }
 
-/** The tokens of a metadata evaluation, reporting each one's probability on the way. */
-async function* withProbabilities(outputs: AsyncGenerator<{ token: Token; confidence: number }>, report: (probability: number) => void): AsyncGenerator<Token> {
-  for await (const { token, confidence } of outputs) {
-    report(confidence);
-    yield token;
-  }
-}
+type Metadata = { token: Token; confidence: number; probabilities?: Map<Token, number> };
 
 export interface ChatModelOptions {
   /** A count, or how to choose one once the model is loaded (by measuring it). */
@@ -188,10 +193,17 @@ export class LlamaChatModel {
     let text = "";
     let completionTokens = 0;
     let finishReason: GenerateResult["finishReason"] = "length";
+    let stopSequence: string | undefined;
+    const wanted = options.logprobs;
+    const logprobs: TokenLogprob[] = [];
+    /** Entries of tokens whose text is still held back (a partial character or stop sequence). */
+    let pending: TokenLogprob[] = [];
     const emit = (chunk: string) => {
       if (!chunk) return;
       text += chunk;
-      options.onText?.(chunk);
+      logprobs.push(...pending);
+      options.onText?.(chunk, pending);
+      pending = [];
     };
     try {
       const grammarState = options.grammar ? new LlamaGrammarEvaluationState({ model: this.model, grammar: options.grammar }) : undefined;
@@ -214,9 +226,11 @@ export class LlamaChatModel {
         contextShift: { strategy: "eraseBeginning" },
         evaluationPriority: options.evaluationPriority,
       } as const;
-      const { onProbability } = options;
-      const tokens = onProbability
-        ? withProbabilities(sequence.evaluateWithMetadata(lease.rest, { confidence: true }, evaluateOptions), onProbability)
+      const tokens = wanted
+        ? this.withLogprobs(sequence.evaluateWithMetadata(lease.rest, { confidence: true, probabilities: wanted.top > 0 }, evaluateOptions), wanted.top, (entry) => {
+            pending.push(entry);
+            options.onLogprob?.(entry);
+          })
         : sequence.evaluate(lease.rest, evaluateOptions);
       let eog = true; // the generator ends without a token only at an end-of-generation token
       for await (const token of tokens) {
@@ -227,6 +241,8 @@ export class LlamaChatModel {
         if (step.stopped) {
           eog = false;
           finishReason = "stop";
+          stopSequence = step.stop;
+          pending = []; // the tokens of the stop sequence, which the answer leaves out
           break;
         }
         if (completionTokens >= limit) {
@@ -238,10 +254,23 @@ export class LlamaChatModel {
       signal.throwIfAborted();
       if (eog) finishReason = "stop";
       emit(stops.flush());
-      return { text, finishReason, promptTokens: prompt.length, reusedTokens: lease.reused, completionTokens };
+      return { text, finishReason, promptTokens: prompt.length, reusedTokens: lease.reused, completionTokens, stopSequence, ...(wanted && { logprobs }) };
     } finally {
       if (background) this.backgroundRunning--;
       await lease.release(clean && !options.forget);
+    }
+  }
+
+  /** The tokens of a metadata evaluation, reporting each one's log-probability entry on the way. */
+  private async *withLogprobs(outputs: AsyncGenerator<Metadata>, top: number, report: (entry: TokenLogprob) => void): AsyncGenerator<Token> {
+    const choice = (token: Token, probability: number) => {
+      const piece = this.model.detokenize([token], true);
+      return { token: piece, logprob: logprobOf(probability), bytes: utf8Bytes(piece) };
+    };
+    for await (const { token, confidence, probabilities } of outputs) {
+      const alternatives = probabilities ? likeliest(probabilities, top).map(([t, p]) => choice(t, p)) : [];
+      report({ ...choice(token, confidence), top: alternatives });
+      yield token;
     }
   }
 

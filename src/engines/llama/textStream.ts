@@ -29,23 +29,27 @@ export class IncrementalDetokenizer {
 
 /**
  * Holds back text that could be the start of a stop sequence, so a client never sees part of one.
- * `push` returns the text that is safe to emit and whether a stop sequence was reached.
+ * `push` returns the text that is safe to emit and the stop sequence reached, if one was.
  */
 export class StopMatcher {
   private pending = "";
   constructor(private readonly stops: readonly string[]) {}
 
-  push(text: string): { text: string; stopped: boolean } {
+  push(text: string): { text: string; stopped: boolean; stop?: string } {
     this.pending += text;
     let cut = -1;
+    let matched: string | undefined;
     for (const stop of this.stops) {
       const at = this.pending.indexOf(stop);
-      if (at !== -1 && (cut === -1 || at < cut)) cut = at;
+      if (at !== -1 && (cut === -1 || at < cut)) {
+        cut = at;
+        matched = stop;
+      }
     }
     if (cut !== -1) {
       const out = this.pending.slice(0, cut);
       this.pending = "";
-      return { text: out, stopped: true };
+      return { text: out, stopped: true, stop: matched };
     }
     const hold = Math.max(0, ...this.stops.map((s) => this.partialSuffix(s)));
     const out = this.pending.slice(0, this.pending.length - hold);

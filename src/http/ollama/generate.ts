@@ -1,14 +1,12 @@
-/** POST /api/chat and POST /api/generate: NDJSON streams by default, Ollama's statistics at the end. */
-import type { Token } from "node-llama-cpp";
+/** POST /api/chat and POST /api/generate: Ollama's bodies read into the core request; NDJSON streams by default, Ollama's statistics at the end. */
 import { durationMs, type Duration } from "../../config/duration.js";
-import type { LlamaChatModel, Sampling } from "../../engines/llama/chatModel.js";
-import type { ModelDefaults } from "../../models/entry.js";
-import type { JsonConstraint, JsonConstraints } from "../../engines/llama/grammar/constraints.js";
+import type { TokenLogprob } from "../../core/logprobs.js";
+import type { CoreMessage, CorePrompt, CoreRequest, OutputFormat } from "../../core/request.js";
+import { serveRequest, type CoreDeps } from "../../core/serveRequest.js";
+import type { Answer, AnswerWriter, Surface } from "../../core/surface.js";
 import { readJsonBody } from "../body.js";
-import { deadlineOf } from "../deadline.js";
+import { controlsOf } from "../controls.js";
 import { NdjsonStream } from "../eventStream.js";
-import { runGeneration, type GenerationDeps, type ResponseShape } from "../generation.js";
-import { priorityOf } from "../priority.js";
 import { sendJson } from "../respond.js";
 import type { RequestContext, Route } from "../routes.js";
 import { ChatRequest, GenerateRequest, type Options } from "./schemas.js";
@@ -16,42 +14,51 @@ import { ChatRequest, GenerateRequest, type Options } from "./schemas.js";
 const ns = (ms: number) => Math.round(ms * 1e6);
 const keepAlive = (body: { keep_alive?: Duration }) => (body.keep_alive === undefined ? undefined : durationMs(body.keep_alive));
 
-/** What the request leaves out: the model's defaults (its params layer), then Ollama's. */
-function samplingOf(o: Options, d: ModelDefaults): Sampling {
-  return {
-    temperature: o.temperature ?? d.temperature ?? 0.8,
-    topP: o.top_p ?? d.topP ?? 0.9,
-    topK: o.top_k ?? d.topK ?? 40,
-    seed: o.seed,
-    presencePenalty: o.presence_penalty,
-    frequencyPenalty: o.frequency_penalty,
-  };
-}
+/** Ollama's defaults for what neither the request nor the model's params layer sets. */
+const OLLAMA_SAMPLING = { temperature: 0.8, topP: 0.9, topK: 40 } as const;
 
-function constraintOf(format: ChatRequest["format"], constraints: JsonConstraints): Promise<JsonConstraint> | undefined {
+const samplingOf = (o: Options): CoreRequest["sampling"] => ({
+  temperature: o.temperature,
+  topP: o.top_p,
+  topK: o.top_k,
+  seed: o.seed,
+  presencePenalty: o.presence_penalty,
+  frequencyPenalty: o.frequency_penalty,
+});
+
+function formatOf(format: ChatRequest["format"]): OutputFormat | undefined {
   if (format === undefined || format === "") return undefined;
-  return format === "json" ? constraints.anyObject() : constraints.forSchema(format, "format");
+  return format === "json" ? { type: "json_object" } : { type: "json_schema", schema: format, param: "format" };
 }
 
-function ollamaShape(model: string, kind: "chat" | "generate"): ResponseShape {
+const ollamaLogprobs = (entries: TokenLogprob[] | null | undefined) => entries?.map((e) => ({ token: e.token, logprob: e.logprob, bytes: e.bytes, top_logprobs: e.top }));
+
+function ollamaWriter(model: string, kind: "chat" | "generate"): AnswerWriter {
   const piece = (text: string) => (kind === "chat" ? { message: { role: "assistant", content: text } } : { response: text });
   const head = () => ({ model, created_at: new Date().toISOString() });
-  const stats: ResponseShape["response"] = (r, t) => ({
+  const stats = (a: Answer) => ({
     done: true,
-    done_reason: r.finishReason,
-    total_duration: ns(t.totalMs),
+    done_reason: a.finishReason,
+    total_duration: ns(a.timings.totalMs),
     load_duration: 0,
-    prompt_eval_count: r.promptTokens,
-    prompt_eval_duration: ns(t.promptMs),
-    eval_count: r.completionTokens,
-    eval_duration: ns(t.generateMs),
+    prompt_eval_count: a.promptTokens,
+    prompt_eval_duration: ns(a.timings.promptMs),
+    eval_count: a.completionTokens,
+    eval_duration: ns(a.timings.generateMs),
   });
+  const logprobs = (entries: TokenLogprob[] | null | undefined) => (entries ? { logprobs: ollamaLogprobs(entries) } : {});
   return {
-    chunk: (text) => ({ ...head(), ...piece(text), done: false }),
-    finalChunks: (r, t) => [{ ...head(), ...piece(""), ...(stats(r, t) as object) }],
-    response: (r, t) => ({ ...head(), ...piece(r.text), ...(stats(r, t) as object) }),
+    opening: () => [],
+    delta: (text, entries) => [{ ...head(), ...piece(text), ...logprobs(entries), done: false }],
+    closing: (a) => [{ ...head(), ...piece(""), ...stats(a) }],
+    whole: (a) => ({ ...head(), ...piece(a.text), ...logprobs(a.logprobs), ...stats(a) }),
   };
 }
+
+const ollamaSurface = (kind: "chat" | "generate"): Surface => ({
+  stream: (res) => new NdjsonStream(res),
+  writer: (model) => ollamaWriter(model, kind),
+});
 
 /** An empty prompt only asks for the model to be loaded, which it already is. */
 function loaded(ctx: RequestContext, model: string, kind: "chat" | "generate"): void {
@@ -59,30 +66,38 @@ function loaded(ctx: RequestContext, model: string, kind: "chat" | "generate"): 
   sendJson(ctx.res, 200, { model, created_at: new Date().toISOString(), ...piece, done: true, done_reason: "load" });
 }
 
-export function ollamaGenerateRoutes(deps: GenerationDeps): Route[] {
-  const run = async (ctx: RequestContext, body: ChatRequest | GenerateRequest, kind: "chat" | "generate", render: (m: LlamaChatModel) => Token[]) => {
+function coreMessage(m: ChatRequest["messages"][number]): CoreMessage {
+  if (m.role === "tool") return { role: "tool", content: m.content, toolCallId: m.tool_name ?? "" };
+  if (m.role === "assistant") {
+    const toolCalls = m.tool_calls?.map((c, i) => ({ id: `call_${i}`, name: c.function.name, arguments: JSON.stringify(c.function.arguments) }));
+    return { role: "assistant", content: m.content, toolCalls };
+  }
+  return { role: m.role, content: m.content };
+}
+
+export function ollamaGenerateRoutes(deps: CoreDeps): Route[] {
+  const serve = (ctx: RequestContext, body: ChatRequest | GenerateRequest, kind: "chat" | "generate", prompt: CorePrompt) => {
     const predict = body.options.num_predict;
-    const constraint = await constraintOf(body.format, deps.constraints());
-    await deps.models.useChat(body.model, keepAlive(body), async (backend) => {
-      const prompt = render(backend.model);
-      backend.model.assertFits(prompt, kind === "chat" ? "messages" : "prompt");
-      await runGeneration(
-        ctx,
-        backend,
-        deps.metrics,
-        {
-          prompt,
-          maxTokens: predict === undefined || predict < 0 ? Infinity : predict,
-          sampling: samplingOf(body.options, backend.entry.defaults),
-          stop: body.options.stop ?? [],
-          constraint,
-          stream: body.stream ? new NdjsonStream(ctx.res) : undefined,
-          deadlineMs: deadlineOf(ctx.req, undefined, deps.limits.defaultDeadlineMs),
-          priority: priorityOf(ctx.req, undefined),
-        },
-        ollamaShape(backend.entry.id, kind),
-      );
-    });
+    return serveRequest(
+      ctx,
+      deps,
+      {
+        model: body.model,
+        prompt,
+        promptParam: kind === "chat" ? "messages" : "prompt",
+        maxTokens: predict === undefined || predict < 0 ? Infinity : predict,
+        sampling: samplingOf(body.options),
+        samplingDefaults: OLLAMA_SAMPLING,
+        stop: body.options.stop ?? [],
+        format: formatOf(body.format),
+        tools: "tools" in body ? (body.tools ?? []).map((t) => t.function) : [],
+        logprobs: body.logprobs ? { top: body.top_logprobs ?? 0 } : undefined,
+        ...controlsOf(ctx, deps),
+        keepAliveMs: keepAlive(body),
+        stream: body.stream,
+      },
+      ollamaSurface(kind),
+    );
   };
   return [
     {
@@ -92,7 +107,7 @@ export function ollamaGenerateRoutes(deps: GenerationDeps): Route[] {
       async handle(ctx) {
         const body = ChatRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
         if (body.messages.length === 0) return deps.models.useChat(body.model, keepAlive(body), async (b) => loaded(ctx, b.entry.id, "chat"));
-        await run(ctx, body, "chat", (m) => m.renderChat(body.messages));
+        await serve(ctx, body, "chat", { messages: body.messages.map(coreMessage) });
       },
     },
     {
@@ -102,11 +117,10 @@ export function ollamaGenerateRoutes(deps: GenerationDeps): Route[] {
       async handle(ctx) {
         const body = GenerateRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
         if (body.prompt === "") return deps.models.useChat(body.model, keepAlive(body), async (b) => loaded(ctx, b.entry.id, "generate"));
-        await run(ctx, body, "generate", (m) =>
-          body.raw
-            ? m.tokenizeText(body.prompt)
-            : m.renderChat([...(body.system ? [{ role: "system" as const, content: body.system }] : []), { role: "user", content: body.prompt }]),
-        );
+        const prompt: CorePrompt = body.raw
+          ? { text: body.prompt }
+          : { messages: [...(body.system ? [{ role: "system" as const, content: body.system }] : []), { role: "user" as const, content: body.prompt }] };
+        await serve(ctx, body, "generate", prompt);
       },
     },
   ];

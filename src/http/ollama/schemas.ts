@@ -25,18 +25,28 @@ const common = {
   format: Format.optional(),
   options: Options.default({}),
   keep_alive: Duration.optional(),
+  logprobs: z.boolean().optional(),
+  top_logprobs: z.number().int().min(0).max(20).optional(),
 };
+
+const ToolCall = z.object({ function: z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()) }) });
+const Tool = z.object({
+  type: z.literal("function"),
+  function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }),
+});
 
 export const ChatRequest = z.object({
   ...common,
   messages: z.array(
     z.object({
-      role: z.enum(["system", "user", "assistant"], { message: "role must be one of system, user, assistant" }),
-      content: z.string(),
+      role: z.enum(["system", "user", "assistant", "tool"], { message: "role must be one of system, user, assistant, tool" }),
+      content: z.string().default(""),
       images: z.array(z.string()).max(0, "images are not supported by this model").optional(),
+      tool_calls: z.array(ToolCall).optional(),
+      tool_name: z.string().optional(),
     }),
   ).default([]),
-  tools: z.array(z.unknown()).max(0, "tools are not supported").optional(),
+  tools: z.array(Tool).optional(),
 });
 export type ChatRequest = z.infer<typeof ChatRequest>;
 

@@ -1,78 +1,60 @@
-/**
- * POST /v1/chat/completions: the body read, memories added, the prompt rendered for the route's local model,
- * and the request handed to the router (see routedChat.ts for what follows).
- */
-import type { ChatMessage } from "../../engines/llama/chatModel.js";
-import type { JsonConstraint, JsonConstraints } from "../../engines/llama/grammar/constraints.js";
-import { localKeys, type RoutingInput } from "../../router/router.js";
+/** POST /v1/chat/completions: OpenAI's chat body read into the core request, answered in chat completion objects. */
+import type { CoreMessage, CoreRequest, OutputFormat } from "../../core/request.js";
+import { serveRequest, type CoreDeps } from "../../core/serveRequest.js";
 import { readJsonBody } from "../body.js";
-import { deadlineOf } from "../deadline.js";
 import { apiErrors } from "../errors.js";
-import type { GenerationDeps } from "../generation.js";
-import { priorityOf } from "../priority.js";
-import { budgetKeyOf, routingOf } from "../routing.js";
-import type { Route } from "../routes.js";
-import { RoutedChat } from "./routedChat.js";
-import type { RoutingDeps } from "./routingDeps.js";
-import { ChatCompletionRequest, type ResponseFormat } from "./schemas.js";
+import { controlsOf } from "../controls.js";
+import type { RequestContext, Route } from "../routes.js";
+import { chatSurface } from "./chatShape.js";
+import { ChatCompletionRequest, type ChatMessage, type ResponseFormat } from "./schemas.js";
 
-async function constraintFor(format: ResponseFormat | undefined, constraints: JsonConstraints): Promise<JsonConstraint | undefined> {
+export function formatOf(format: ResponseFormat | undefined, param: string): OutputFormat | undefined {
   if (!format || format.type === "text") return undefined;
-  if (format.type === "json_object") return constraints.anyObject();
-  return constraints.forSchema(format.json_schema.schema, "response_format.json_schema.schema");
+  if (format.type === "json_object") return { type: "json_object" };
+  return { type: "json_schema", schema: format.json_schema.schema, param };
 }
 
-/** The subject's most relevant memories (searched with the last user message) as the first system message. */
-async function withMemories(messages: ChatMessage[], memory: ChatCompletionRequest["memory"], deps: GenerationDeps): Promise<ChatMessage[]> {
-  if (!memory || !deps.memory) return messages;
-  const query = messages.filter((m) => m.role === "user").at(-1)?.content;
-  if (!query) return messages;
-  const hits = await deps.memory.search({ query, subject: memory.subject, namespace: memory.namespace, k: memory.k, mode: "hybrid" });
-  if (hits.length === 0) return messages;
-  const note = `What you remember about ${memory.subject}:\n${hits.map((h) => `- ${h.item.content}`).join("\n")}`;
-  const [first, ...rest] = messages;
-  return first?.role === "system" ? [{ role: "system", content: `${first.content}\n\n${note}` }, ...rest] : [{ role: "system", content: note }, ...messages];
+export function coreMessage(m: ChatMessage): CoreMessage {
+  if (m.role === "tool") return { role: "tool", content: m.content, toolCallId: m.tool_call_id ?? "" };
+  if (m.role === "assistant") return { role: "assistant", content: m.content, toolCalls: m.tool_calls?.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })) };
+  return { role: m.role, content: m.content };
 }
 
-export function chatCompletionsRoute(deps: GenerationDeps & { routing: RoutingDeps }): Route {
+/** The sampling fields OpenAI's chat and text completions share. */
+export const openaiSampling = (body: { temperature?: number; top_p?: number; seed?: number; presence_penalty?: number; frequency_penalty?: number }): CoreRequest["sampling"] => ({
+  temperature: body.temperature,
+  topP: body.top_p,
+  seed: body.seed,
+  presencePenalty: body.presence_penalty,
+  frequencyPenalty: body.frequency_penalty,
+});
+
+/** OpenAI's defaults: temperature 1, top_p 1. */
+export const OPENAI_SAMPLING = { temperature: 1, topP: 1 } as const;
+
+export function chatCompletionsRoute(deps: CoreDeps): Route {
   return {
     method: "POST",
     path: "/v1/chat/completions",
-    async handle(ctx) {
+    async handle(ctx: RequestContext) {
       const body = ChatCompletionRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
-      const { router, budget } = deps.routing;
-      const routing = routingOf(ctx.req, body.edged, router.defaultBudgetMs);
-      const route = router.routeFor(body.model);
-      if (!route) throw apiErrors.modelNotFound(body.model);
-      const deadlineMs = deadlineOf(ctx.req, body.deadline_ms, deps.limits.defaultDeadlineMs);
-      const priority = priorityOf(ctx.req, body.priority);
-      const constraint = await constraintFor(body.response_format, deps.constraints());
-      const messages = await withMemories(
-        body.messages.map(({ role, content }) => ({ role, content })),
-        body.memory,
-        deps,
-      );
-      const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? deps.limits.defaultMaxTokens;
-      await deps.models.useChat(route.local, undefined, async (backend) => {
-        const prompt = backend.model.renderChat(messages);
-        const input: RoutingInput = {
-          route,
-          messages,
-          promptTokens: prompt.length,
-          maxTokens,
-          fits: prompt.length < backend.model.sequenceContextSize,
-          ...routing,
-          keyId: budgetKeyOf(ctx.req, budget),
-          local: {
-            keys: localKeys(backend.entry.id, backend.device, Math.min(backend.scheduler.busy + 1, backend.scheduler.slots)),
-            waitMs: backend.scheduler.predictedWaitMs(priority),
-            busy: backend.scheduler.busy > 0,
-          },
-          localOnly: constraint ? "response_format is applied by the local grammar engine" : undefined,
-        };
-        await new RoutedChat(ctx, deps, body, backend, input, { prompt, constraint, deadlineMs, priority }).serve();
-      });
+      if (body.top_logprobs !== undefined && !body.logprobs) throw apiErrors.invalidParam("top_logprobs", "top_logprobs needs logprobs: true");
+      const request: CoreRequest = {
+        model: body.model,
+        prompt: { messages: body.messages.map(coreMessage) },
+        promptParam: "messages",
+        maxTokens: body.max_completion_tokens ?? body.max_tokens ?? deps.limits.defaultMaxTokens,
+        sampling: openaiSampling(body),
+        samplingDefaults: OPENAI_SAMPLING,
+        stop: body.stop,
+        format: formatOf(body.response_format, "response_format.json_schema.schema"),
+        tools: (body.tools ?? []).map((t) => t.function),
+        logprobs: body.logprobs ? { top: body.top_logprobs ?? 0 } : undefined,
+        memory: body.memory,
+        ...controlsOf(ctx, deps, body),
+        stream: body.stream ?? false,
+      };
+      await serveRequest(ctx, deps, request, chatSurface(body.stream_options?.include_usage ?? false));
     },
   };
 }
-

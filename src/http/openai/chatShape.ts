@@ -1,33 +1,40 @@
 /** OpenAI's chat completion objects — the whole answer and its stream chunks — for local and cloud answers alike. */
-import type { ResponseShape } from "../generation.js";
+import type { TokenLogprob } from "../../core/logprobs.js";
+import type { Answer, AnswerWriter, Surface } from "../../core/surface.js";
+import { newId } from "../../core/localAnswer.js";
+import { SseStream } from "../eventStream.js";
 import { closingChunks, usageOf, type TokenCounts } from "./usage.js";
 
-/** An answer: the device's, or a cloud model's (which may also end with "content_filter"). */
-export interface ChatAnswer extends TokenCounts {
-  text: string;
-  finishReason: string;
+/** One token's entry in OpenAI's `logprobs.content`. */
+export const openaiLogprob = (e: TokenLogprob) => ({ token: e.token, logprob: e.logprob, bytes: e.bytes, top_logprobs: e.top });
+
+const logprobsOf = (entries: TokenLogprob[] | null | undefined) => (entries ? { content: entries.map(openaiLogprob), refusal: null } : null);
+
+/** The chat.completion object of an answer (also what the offline queue records). */
+export function chatCompletion(id: string, model: string, created: number, answer: TokenCounts & Pick<Answer, "text" | "finishReason" | "logprobs">) {
+  return {
+    id,
+    object: "chat.completion",
+    created,
+    model,
+    system_fingerprint: "edged",
+    choices: [{ index: 0, message: { role: "assistant", content: answer.text, refusal: null }, logprobs: logprobsOf(answer.logprobs), finish_reason: answer.finishReason }],
+    usage: usageOf(answer),
+  };
 }
 
-export interface ChatShape extends ResponseShape {
-  finalChunks(answer: ChatAnswer): unknown[];
-  response(answer: ChatAnswer): unknown;
-}
-
-export function chatShape(id: string, model: string, includeUsage: boolean): ChatShape {
+function chatWriter(id: string, model: string, includeUsage: boolean): AnswerWriter {
   const created = Math.floor(Date.now() / 1000);
   const base = { id, object: "chat.completion.chunk", created, model, system_fingerprint: "edged" };
   return {
-    openingChunk: () => ({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] }),
-    chunk: (text) => ({ ...base, choices: [{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }] }),
-    finalChunks: (answer) => closingChunks(base, { index: 0, delta: {}, logprobs: null, finish_reason: answer.finishReason }, answer, includeUsage),
-    response: (answer) => ({
-      id,
-      object: "chat.completion",
-      created,
-      model,
-      system_fingerprint: "edged",
-      choices: [{ index: 0, message: { role: "assistant", content: answer.text, refusal: null }, logprobs: null, finish_reason: answer.finishReason }],
-      usage: usageOf(answer),
-    }),
+    opening: () => [{ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] }],
+    delta: (text, logprobs) => [{ ...base, choices: [{ index: 0, delta: { content: text }, logprobs: logprobsOf(logprobs), finish_reason: null }] }],
+    closing: (answer) => closingChunks(base, { index: 0, delta: {}, logprobs: null, finish_reason: answer.finishReason }, answer, includeUsage),
+    whole: (answer) => chatCompletion(id, model, created, answer),
   };
 }
+
+export const chatSurface = (includeUsage: boolean): Surface => ({
+  stream: (res) => new SseStream(res),
+  writer: (model) => chatWriter(newId("chatcmpl"), model, includeUsage),
+});

@@ -1,52 +1,80 @@
-/** POST /v1/completions (the legacy text-completion endpoint) */
+/** POST /v1/completions (the legacy text-completion endpoint): the prompt continued as it is, through the router. */
+import type { TokenLogprob } from "../../core/logprobs.js";
+import { newId } from "../../core/localAnswer.js";
+import { serveRequest, type CoreDeps } from "../../core/serveRequest.js";
+import type { AnswerWriter, Surface } from "../../core/surface.js";
 import { readJsonBody } from "../body.js";
-import { deadlineOf } from "../deadline.js";
-import { priorityOf } from "../priority.js";
-import type { Route } from "../routes.js";
+import { controlsOf } from "../controls.js";
 import { SseStream } from "../eventStream.js";
-import { newId, runGeneration, samplingFrom, type GenerationDeps, type ResponseShape } from "../generation.js";
+import type { Route } from "../routes.js";
+import { OPENAI_SAMPLING, openaiSampling } from "./chatCompletions.js";
 import { CompletionRequest } from "./schemas.js";
 import { closingChunks, usageOf } from "./usage.js";
 
 /** OpenAI's default for this endpoint. */
 const DEFAULT_MAX_TOKENS = 16;
 
-function textShape(id: string, model: string, includeUsage: boolean): ResponseShape {
-  const created = Math.floor(Date.now() / 1000);
-  const base = { id, object: "text_completion", created, model, system_fingerprint: "edged" };
+/** The legacy logprobs object: parallel arrays, alternatives as token → logprob maps, offsets into the text. */
+function legacyLogprobs(entries: TokenLogprob[] | null | undefined, offset: number) {
+  if (!entries) return null;
+  const text_offset: number[] = [];
+  for (const e of entries) {
+    text_offset.push(offset);
+    offset += e.token.length;
+  }
   return {
-    chunk: (text) => ({ ...base, choices: [{ index: 0, text, logprobs: null, finish_reason: null }] }),
-    finalChunks: (result) => closingChunks(base, { index: 0, text: "", logprobs: null, finish_reason: result.finishReason }, result, includeUsage),
-    response: (result) => ({ ...base, choices: [{ index: 0, text: result.text, logprobs: null, finish_reason: result.finishReason }], usage: usageOf(result) }),
+    tokens: entries.map((e) => e.token),
+    token_logprobs: entries.map((e) => e.logprob),
+    top_logprobs: entries.map((e) => Object.fromEntries(e.top.map((t) => [t.token, t.logprob]))),
+    text_offset,
   };
 }
 
-export function completionsRoute(deps: GenerationDeps): Route {
+function textWriter(id: string, model: string, includeUsage: boolean): AnswerWriter {
+  const created = Math.floor(Date.now() / 1000);
+  const base = { id, object: "text_completion", created, model, system_fingerprint: "edged" };
+  let offset = 0; // characters streamed so far, for text_offset
+  return {
+    opening: () => [],
+    delta(text, logprobs) {
+      const chunk = { ...base, choices: [{ index: 0, text, logprobs: legacyLogprobs(logprobs, offset), finish_reason: null }] };
+      offset += text.length;
+      return [chunk];
+    },
+    closing: (answer) => closingChunks(base, { index: 0, text: "", logprobs: null, finish_reason: answer.finishReason }, answer, includeUsage),
+    whole: (answer) => ({ ...base, choices: [{ index: 0, text: answer.text, logprobs: legacyLogprobs(answer.logprobs, 0), finish_reason: answer.finishReason }], usage: usageOf(answer) }),
+  };
+}
+
+const textSurface = (includeUsage: boolean): Surface => ({
+  stream: (res) => new SseStream(res),
+  writer: (model) => textWriter(newId("cmpl"), model, includeUsage),
+});
+
+export function completionsRoute(deps: CoreDeps): Route {
   return {
     method: "POST",
     path: "/v1/completions",
     async handle(ctx) {
       const body = CompletionRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
-      const deadlineMs = deadlineOf(ctx.req, body.deadline_ms, deps.limits.defaultDeadlineMs);
-      await deps.models.useChat(body.model, undefined, async (backend) => {
-        const prompt = backend.model.tokenizeText(body.prompt);
-        backend.model.assertFits(prompt, "prompt");
-        await runGeneration(
-          ctx,
-          backend,
-          deps.metrics,
-          {
-            prompt,
-            maxTokens: body.max_tokens ?? DEFAULT_MAX_TOKENS,
-            sampling: samplingFrom(body, backend.entry.defaults),
-            stop: body.stop,
-            stream: body.stream ? new SseStream(ctx.res) : undefined,
-            deadlineMs,
-            priority: priorityOf(ctx.req, body.priority),
-          },
-          textShape(newId("cmpl"), backend.entry.id, body.stream_options?.include_usage ?? false),
-        );
-      });
+      await serveRequest(
+        ctx,
+        deps,
+        {
+          model: body.model,
+          prompt: { text: body.prompt },
+          promptParam: "prompt",
+          maxTokens: body.max_tokens ?? DEFAULT_MAX_TOKENS,
+          sampling: openaiSampling(body),
+          samplingDefaults: OPENAI_SAMPLING,
+          stop: body.stop,
+          tools: [],
+          logprobs: body.logprobs === undefined ? undefined : { top: body.logprobs },
+          ...controlsOf(ctx, deps, body),
+          stream: body.stream ?? false,
+        },
+        textSurface(body.stream_options?.include_usage ?? false),
+      );
     },
   };
 }

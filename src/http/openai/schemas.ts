@@ -7,11 +7,22 @@ const nullable = <T extends z.ZodType>(schema: T) => schema.nullish().transform(
 const TextPart = z.object({ type: z.literal("text"), text: z.string() });
 const Content = z.union([z.string(), z.array(TextPart).min(1)]).transform((c) => (typeof c === "string" ? c : c.map((p) => p.text).join("")));
 
+const ToolCall = z.object({ id: z.string(), type: z.literal("function"), function: z.object({ name: z.string(), arguments: z.string() }) });
+
 export const ChatMessage = z.object({
   // OpenAI's newer name for the system role
-  role: z.enum(["system", "developer", "user", "assistant"], { message: "role must be one of system, developer, user, assistant" }).transform((r) => (r === "developer" ? "system" : r)),
-  content: Content,
+  role: z.enum(["system", "developer", "user", "assistant", "tool"], { message: "role must be one of system, developer, user, assistant, tool" }).transform((r) => (r === "developer" ? "system" : r)),
+  // an assistant message that only calls tools has none
+  content: nullable(Content).transform((c) => c ?? ""),
   name: z.string().optional(),
+  tool_calls: nullable(z.array(ToolCall)),
+  tool_call_id: nullable(z.string()),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const FunctionTool = z.object({
+  type: z.literal("function"),
+  function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }),
 });
 
 const Stop = nullable(z.union([z.string().min(1), z.array(z.string().min(1)).max(4, "at most 4 stop sequences")])).transform((s) =>
@@ -40,7 +51,7 @@ const generationFields = {
   top_p: nullable(z.number().gt(0).max(1)),
   seed: nullable(z.number().int()),
   stop: Stop,
-  n: nullable(z.literal(1, { message: "only n=1 is supported" })),
+  n: nullable(z.literal(1, { message: "n must be 1: edged answers one choice per request, so send one request per choice" })),
   presence_penalty: nullable(z.number().min(-2).max(2)),
   frequency_penalty: nullable(z.number().min(-2).max(2)),
   user: nullable(z.string()),
@@ -48,6 +59,8 @@ const generationFields = {
   deadline_ms: nullable(z.number().int().positive()),
   /** edged: scheduling class; interactive requests go before background and batch ones. */
   priority: nullable(z.enum(["interactive", "background", "batch"])),
+  /** edged: the request's routing — latency budget, privacy, deferral. */
+  edged: nullable(RoutingOptions),
 };
 
 export const ChatCompletionRequest = z
@@ -56,12 +69,11 @@ export const ChatCompletionRequest = z
     messages: z.array(ChatMessage).min(1, "messages must not be empty"),
     max_completion_tokens: nullable(z.number().int().min(1)),
     response_format: nullable(ResponseFormat),
-    logprobs: nullable(z.literal(false, { message: "logprobs are not supported" })),
+    logprobs: nullable(z.boolean()),
+    top_logprobs: nullable(z.number().int().min(0).max(20)),
     /** edged: put the subject's most relevant memories into the system prompt. */
     memory: nullable(z.object({ subject: z.string().min(1), namespace: z.string().min(1).optional(), k: z.number().int().min(1).max(20).default(5) })),
-    tools: nullable(z.array(z.unknown()).max(0, "tools are not supported")),
-    /** edged: the request's routing — latency budget, privacy, deferral. */
-    edged: nullable(RoutingOptions),
+    tools: nullable(z.array(FunctionTool)),
   });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
@@ -69,7 +81,8 @@ export const CompletionRequest = z.object({
   ...generationFields,
   prompt: z.union([z.string(), z.array(z.string()).length(1, "only one prompt per request is supported")]).transform((p) => (typeof p === "string" ? p : p[0]!)),
   echo: nullable(z.literal(false, { message: "echo is not supported" })),
-  logprobs: nullable(z.literal(0, { message: "logprobs are not supported" })),
+  /** The legacy shape: how many likeliest alternatives to list per token (0-5). */
+  logprobs: nullable(z.number().int().min(0).max(5)),
   suffix: nullable(z.literal("", { message: "suffix is not supported" })),
 });
 export type CompletionRequest = z.infer<typeof CompletionRequest>;

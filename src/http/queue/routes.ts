@@ -9,8 +9,10 @@ import type { JobStore } from "../../offline/jobStore.js";
 import { guardMessages } from "../../router/redaction.js";
 import { readJsonBody } from "../body.js";
 import { ApiError, apiErrors } from "../errors.js";
-import { cloudRequestOf } from "../openai/cloudChat.js";
-import type { RoutingDeps } from "../openai/routingDeps.js";
+import { cloudRequestOf } from "../../core/cloudAnswer.js";
+import type { RoutingDeps } from "../../core/routingDeps.js";
+import { cloudMessages, refuseTools } from "../../core/serveRequest.js";
+import { coreMessage, openaiSampling } from "../openai/chatCompletions.js";
 import { ChatCompletionRequest } from "../openai/schemas.js";
 import { sendJson } from "../respond.js";
 import { budgetKeyOf } from "../routing.js";
@@ -35,7 +37,9 @@ export function queueRoutes(deps: { routing: Required<Pick<RoutingDeps, "queue">
         if (!route) throw apiErrors.modelNotFound(body.model);
         if (route.cloud.length === 0) throw apiErrors.invalidParam("model", `The model \`${body.model}\` has no cloud route: queued requests are for the cloud`);
         if (body.edged?.privacy === "local_only") throw apiErrors.invalidParam("edged.privacy", "A local_only request never leaves the device, so it cannot be queued for the cloud");
-        const messages = body.messages.map(({ role, content }) => ({ role, content }));
+        const prompt = { messages: body.messages.map(coreMessage) };
+        refuseTools({ prompt, promptParam: "messages", tools: (body.tools ?? []).map((t) => t.function) });
+        const messages = cloudMessages(prompt.messages);
         const guard = guardMessages(messages, route.config.redaction);
         if (!guard.allowed) throw new ApiError(403, "The request holds sensitive content that this route may not send to the cloud", "permission_error", "sensitive_content");
         const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? deps.limits.defaultMaxTokens;
@@ -45,7 +49,7 @@ export function queueRoutes(deps: { routing: Required<Pick<RoutingDeps, "queue">
           {
             route: body.model,
             keyId,
-            request: cloudRequestOf(body, guard.messages, maxTokens),
+            request: cloudRequestOf({ sampling: openaiSampling(body), stop: body.stop, maxTokens }, guard.messages),
           },
           typeof key === "string" ? key : undefined,
         );

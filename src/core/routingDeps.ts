@@ -1,11 +1,11 @@
 /** What the routed chat endpoint needs besides generation: the router and its side paths. */
-import type { ConnectivityWatcher } from "../../offline/connectivity.js";
-import type { Job } from "../../offline/job.js";
-import type { ChainObserver } from "../../router/cloudChain.js";
-import type { QueuedChat } from "../../router/queuedChat.js";
-import type { Router } from "../../router/router.js";
-import type { TokenBudget } from "../../router/tokenBudget.js";
-import type { RouterMetrics } from "../../telemetry/routerMetrics.js";
+import type { ConnectivityWatcher } from "../offline/connectivity.js";
+import type { Job } from "../offline/job.js";
+import type { ChainObserver } from "../router/cloudChain.js";
+import type { QueuedChat } from "../router/queuedChat.js";
+import type { Router } from "../router/router.js";
+import type { TokenBudget } from "../router/tokenBudget.js";
+import type { RouterMetrics } from "../telemetry/routerMetrics.js";
 
 export interface ChatDeferral {
   /** Writes the request to the offline queue (a repeated idempotency key returns its first job). */

@@ -1,58 +1,55 @@
 /**
- * One chat request on its way through the router: the decision carried out — on the device (optionally as a
- * cascade), in the cloud with fallback, in the offline queue, or refused — and recorded with its predicted and
- * actual latency in the headers, the request log and /metrics.
+ * One request on its way through the router, whatever surface it came in on: the decision carried out — on the
+ * device (optionally as a cascade), in the cloud with fallback, in the offline queue, or refused — and recorded with
+ * its predicted and actual latency in the headers, the request log and /metrics.
  */
 import type { Token } from "node-llama-cpp";
-import type { JsonConstraint } from "../../engines/llama/grammar/constraints.js";
-import type { ChatBackend } from "../../models/modelRegistry.js";
-import { CascadeEscalation, ConfidenceProbe } from "../../router/cascadeProbe.js";
-import { CloudChainError, noTargetReached, type ChainFailure } from "../../router/cloudChain.js";
-import type { Decision } from "../../router/policy.js";
-import { cloudKey, type Routed, type RoutingInput } from "../../router/router.js";
-import type { CascadeConfig } from "../../router/schemas.js";
-import type { Priority } from "../../scheduler/slotScheduler.js";
-import { ApiError } from "../errors.js";
-import { HeldStream, SseStream, type EventStream } from "../eventStream.js";
-import { newId, runGeneration, samplingFrom, type GenerationDeps } from "../generation.js";
-import { sendJson } from "../respond.js";
-import { setRouteHeaders } from "../routing.js";
-import type { RequestContext } from "../routes.js";
-import { answerFromCloud, cloudRequestOf } from "./cloudChat.js";
-import { chatShape } from "./chatShape.js";
+import type { JsonConstraint } from "../engines/llama/grammar/constraints.js";
+import type { ChatBackend } from "../models/modelRegistry.js";
+import { CascadeEscalation, ConfidenceProbe } from "../router/cascadeProbe.js";
+import { CloudChainError, noTargetReached, type ChainFailure } from "../router/cloudChain.js";
+import type { Decision } from "../router/policy.js";
+import { cloudKey, type Routed, type RoutingInput } from "../router/router.js";
+import type { CascadeConfig } from "../router/schemas.js";
+import { ApiError } from "../http/errors.js";
+import { HeldStream, type EventStream } from "../http/eventStream.js";
+import { sendJson } from "../http/respond.js";
+import { setRouteHeaders } from "../http/routing.js";
+import type { RequestContext } from "../http/routes.js";
+import { answerFromCloud, cloudRequestOf } from "./cloudAnswer.js";
+import { answerOnDevice, samplingOf, type GenerationDeps } from "./localAnswer.js";
+import type { CoreRequest } from "./request.js";
 import type { RoutingDeps } from "./routingDeps.js";
-import type { ChatCompletionRequest } from "./schemas.js";
+import type { Answer, Surface } from "./surface.js";
 
-/** What the device needs to answer: the rendered prompt and the request's scheduling. */
+/** What the device needs to answer: the rendered prompt and its grammar. */
 export interface LocalPlan {
   prompt: Token[];
   constraint?: JsonConstraint;
-  deadlineMs?: number;
-  priority: Priority;
 }
 
 const describeFailures = (failures: ChainFailure[]) => failures.map((f) => `${f.target}: ${f.kind}`).join(", ");
 
-/** One chat request on its way through the router. */
-export class RoutedChat {
-  private readonly includeUsage: boolean;
+export class RoutedRequest {
   /** Who answered, for the log: "local", a cloud target, or "queue". */
   private servedBy = "local";
   private fallback?: string;
   private cascade?: string;
+  /** The answer given, when it was given whole (not queued, not broken off). */
+  private answer?: Answer;
 
   constructor(
     private readonly ctx: RequestContext,
     private readonly deps: GenerationDeps & { routing: RoutingDeps },
-    private readonly body: ChatCompletionRequest,
+    private readonly request: CoreRequest,
+    private readonly surface: Surface,
     private readonly backend: ChatBackend,
     private readonly input: RoutingInput,
     private readonly local: LocalPlan,
-  ) {
-    this.includeUsage = body.stream_options?.include_usage ?? false;
-  }
+  ) {}
 
-  async serve(): Promise<void> {
+  /** Resolves with the answer given, or undefined when it was queued or its stream broke off. */
+  async serve(): Promise<Answer | undefined> {
     const { router } = this.deps.routing;
     const routed = await router.decide(this.input);
     let decision = routed.decision;
@@ -62,6 +59,7 @@ export class RoutedChat {
     } finally {
       this.record(decision, routed);
     }
+    return this.answer;
   }
 
   /** Carries out a decision; resolves with the decision that finally held (a cascade may escalate). */
@@ -90,35 +88,38 @@ export class RoutedChat {
     }
   }
 
-  private async onDevice(probe?: ConfidenceProbe, stream: EventStream | undefined = this.body.stream ? new SseStream(this.ctx.res) : undefined): Promise<void> {
-    this.backend.model.assertFits(this.local.prompt, "messages");
-    const out = await runGeneration(
+  private async onDevice(probe?: ConfidenceProbe, stream: EventStream | undefined = this.request.stream ? this.surface.stream(this.ctx.res) : undefined): Promise<void> {
+    const { request } = this;
+    this.backend.model.assertFits(this.local.prompt, request.promptParam);
+    const answer = await answerOnDevice(
       this.ctx,
       this.backend,
       this.deps.metrics,
       {
         prompt: this.local.prompt,
-        maxTokens: this.input.maxTokens,
-        sampling: samplingFrom(this.body, this.backend.entry.defaults),
-        stop: this.body.stop,
+        maxTokens: request.maxTokens,
+        sampling: samplingOf(request, this.backend.entry.defaults),
+        stop: request.stop,
         constraint: this.local.constraint,
         stream,
-        deadlineMs: this.local.deadlineMs,
-        priority: this.local.priority,
+        deadlineMs: request.deadlineMs,
+        priority: request.priority,
+        logprobs: request.logprobs,
         probe,
       },
-      chatShape(newId("chatcmpl"), this.backend.entry.id, this.includeUsage),
+      this.surface.writer(this.backend.entry.id),
     );
-    if (out) {
-      const { result, timings } = out;
-      const observation = { promptTokens: result.promptTokens, promptMs: timings.promptMs, outputTokens: result.completionTokens, outputMs: timings.generateMs };
+    this.answer = answer;
+    if (answer) {
+      const { timings } = answer;
+      const observation = { promptTokens: answer.promptTokens, promptMs: timings.promptMs, outputTokens: answer.completionTokens, outputMs: timings.generateMs };
       for (const key of this.input.local.keys) this.deps.routing.router.latency.observe(key, observation);
     }
   }
 
   /** Local first; the first tokens' confidence decides whether that answer stands. */
   private async cascadeFrom(cascade: CascadeConfig, decision: Decision): Promise<Decision> {
-    const held = this.body.stream ? new HeldStream(new SseStream(this.ctx.res)) : undefined;
+    const held = this.request.stream ? new HeldStream(this.surface.stream(this.ctx.res)) : undefined;
     const probe = new ConfidenceProbe(cascade, () => {
       this.ctx.res.setHeader("x-edged-cascade", `kept: mean log-probability ${probe.meanLogprob!.toFixed(2)} >= ${cascade.minMeanLogprob}`);
       held?.release();
@@ -140,12 +141,12 @@ export class RoutedChat {
     const { router, metrics, budget, observer } = this.deps.routing;
     for (const [kind, n] of Object.entries(routed.redactionCounts ?? {})) if (n) metrics.redactions.inc({ kind }, n);
     try {
-      const answer = await answerFromCloud(this.ctx, {
+      const { answer, target } = await answerFromCloud(this.ctx, {
         targets: decision.targets,
         providers: router.providers,
-        request: cloudRequestOf(this.body, routed.outgoing, this.input.maxTokens),
-        stream: this.body.stream ?? false,
-        includeUsage: this.includeUsage,
+        request: cloudRequestOf(this.request, routed.outgoing),
+        stream: this.request.stream,
+        surface: this.surface,
         observer,
         beforeAnswer: (target, failures) => {
           this.servedBy = target;
@@ -153,13 +154,14 @@ export class RoutedChat {
           if (failures.length) this.fallbackHeader(target, failures);
         },
       });
-      budget?.record(this.input.keyId, answer.answer.promptTokens + answer.answer.completionTokens);
-      router.latency.observe(cloudKey(answer.target), {
-        fixedMs: answer.firstByteMs,
+      this.answer = answer;
+      budget?.record(this.input.keyId, answer.promptTokens + answer.completionTokens);
+      router.latency.observe(cloudKey(target), {
+        fixedMs: answer.timings.promptMs,
         promptTokens: 0,
         promptMs: 0,
-        outputTokens: answer.answer.completionTokens,
-        outputMs: answer.totalMs - answer.firstByteMs,
+        outputTokens: answer.completionTokens,
+        outputMs: answer.timings.generateMs,
       });
     } catch (error) {
       if (!(error instanceof CloudChainError)) throw error;
@@ -182,11 +184,10 @@ export class RoutedChat {
     this.ctx.res.setHeader("x-edged-fallback", this.fallback);
   }
 
-
   private defer(routed: Routed): void {
     const queue = this.deps.routing.queue!;
     const idempotencyKey = this.ctx.req.headers["idempotency-key"];
-    const { job } = queue.defer({ route: this.body.model, keyId: this.input.keyId, request: cloudRequestOf(this.body, routed.outgoing, this.input.maxTokens) }, typeof idempotencyKey === "string" ? idempotencyKey : undefined);
+    const { job } = queue.defer({ route: this.request.model, keyId: this.input.keyId, request: cloudRequestOf(this.request, routed.outgoing) }, typeof idempotencyKey === "string" ? idempotencyKey : undefined);
     this.servedBy = "queue";
     sendJson(this.ctx.res, 202, queue.view(job), { location: `/v1/queue/${job.id}` });
   }
@@ -204,7 +205,7 @@ export class RoutedChat {
     log(
       JSON.stringify({
         event: "route",
-        model: this.body.model,
+        model: this.request.model,
         route,
         reason: decision.reason,
         served_by: this.servedBy,
@@ -218,6 +219,7 @@ export class RoutedChat {
         max_tokens: this.input.maxTokens,
         redactions: routed.redactions,
         difficulty: routed.difficulty,
+        path: this.ctx.url.pathname,
       }),
     );
   }

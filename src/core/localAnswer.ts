@@ -1,11 +1,10 @@
 /**
- * The flow every generating endpoint shares (OpenAI chat and text completions, Ollama chat and generate):
- * admission to a lane, generation under the request's signal and deadline, and the answer as one JSON object
- * or as a stream whose framing and objects the endpoint chooses.
+ * An answer from the device: admission to a lane, generation under the request's signal and deadline, and the
+ * answer written by the surface's writer as one object or as a stream.
  */
 import { randomUUID } from "node:crypto";
 import type { Token } from "node-llama-cpp";
-import type { GenerateResult, Sampling } from "../engines/llama/chatModel.js";
+import type { Sampling } from "../engines/llama/chatModel.js";
 import { SchemaViolationError } from "../engines/llama/errors.js";
 import type { JsonConstraint, JsonConstraints } from "../engines/llama/grammar/constraints.js";
 import type { MemoryService } from "../memory/memoryService.js";
@@ -14,11 +13,13 @@ import type { ConfidenceProbe } from "../router/cascadeProbe.js";
 import type { ChatBackend, ModelRegistry } from "../models/modelRegistry.js";
 import type { Priority } from "../scheduler/slotScheduler.js";
 import type { ServerMetrics } from "../telemetry/serverMetrics.js";
-import { withDeadline } from "./deadline.js";
-import { toApiError } from "./errors.js";
-import type { EventStream } from "./eventStream.js";
-import { sendJson } from "./respond.js";
-import type { RequestContext } from "./routes.js";
+import { withDeadline } from "../http/deadline.js";
+import { toApiError } from "../http/errors.js";
+import type { EventStream } from "../http/eventStream.js";
+import { sendJson } from "../http/respond.js";
+import type { RequestContext } from "../http/routes.js";
+import type { CoreRequest } from "./request.js";
+import type { Answer, AnswerWriter } from "./surface.js";
 
 /** What the generating endpoints need from the daemon. */
 export interface GenerationDeps {
@@ -41,58 +42,35 @@ export interface GenerationParams {
   stream?: EventStream;
   deadlineMs: number | undefined;
   priority: Priority;
+  /** Log-probabilities for the client. */
+  logprobs?: { top: number };
   /** Cascade mode: judges the first tokens and may abort the generation to escalate it. */
   probe?: ConfidenceProbe;
 }
 
-/** Wall-clock phases of one generation, for APIs that report them (Ollama's durations). */
-export interface Timings {
-  totalMs: number;
-  /** Admission to first token: prompt evaluation (and sampling of the first token). */
-  promptMs: number;
-  /** First token to last. */
-  generateMs: number;
-}
-
-/** How one endpoint shapes its objects. */
-export interface ResponseShape {
-  /** Sent as soon as a slot is granted (OpenAI chat announces the role here). */
-  openingChunk?(): unknown;
-  chunk(text: string): unknown;
-  /** The stream's last objects: finish reason, usage or statistics. */
-  finalChunks(result: GenerateResult, timings: Timings): unknown[];
-  response(result: GenerateResult, timings: Timings): unknown;
-}
-
-/** OpenAI's sampling fields; what the request leaves out, the model's defaults (an Ollama params layer), then OpenAI's (temperature 1, top_p 1). */
-export function samplingFrom(body: { temperature?: number; top_p?: number; seed?: number; presence_penalty?: number; frequency_penalty?: number }, defaults: ModelDefaults = {}): Sampling {
+/** What the request set, then the model's defaults (an Ollama params layer), then the surface's. */
+export function samplingOf(request: Pick<CoreRequest, "sampling" | "samplingDefaults">, defaults: ModelDefaults = {}): Sampling {
+  const { sampling: s, samplingDefaults: d } = request;
   return {
-    temperature: body.temperature ?? defaults.temperature ?? 1,
-    topP: body.top_p ?? defaults.topP ?? 1,
-    topK: defaults.topK,
-    seed: body.seed,
-    presencePenalty: body.presence_penalty,
-    frequencyPenalty: body.frequency_penalty,
+    temperature: s.temperature ?? defaults.temperature ?? d.temperature,
+    topP: s.topP ?? defaults.topP ?? d.topP,
+    topK: s.topK ?? defaults.topK ?? d.topK,
+    seed: s.seed,
+    presencePenalty: s.presencePenalty,
+    frequencyPenalty: s.frequencyPenalty,
   };
 }
 
 /** Lane priority classes as llama.cpp batch priorities. */
 const EVALUATION_PRIORITY = { interactive: 5, background: 3, batch: 1 } as const;
 
-export const newId = (prefix: string) => `${prefix}-${randomUUID().replace(/-/g, "").slice(0, 24)}`;
+export const newId = (prefix: string, separator = "-") => `${prefix}${separator}${randomUUID().replace(/-/g, "").slice(0, 24)}`;
 
-/** Runs one generation and answers it; resolves with what was generated, or undefined when the stream failed. */
-export async function runGeneration(
-  ctx: RequestContext,
-  backend: ChatBackend,
-  metrics: ServerMetrics,
-  params: GenerationParams,
-  shape: ResponseShape,
-): Promise<{ result: GenerateResult; timings: Timings } | undefined> {
-  const { probe } = params;
+/** Runs one generation and answers it; resolves with the answer, or undefined when the stream failed. */
+export async function answerOnDevice(ctx: RequestContext, backend: ChatBackend, metrics: ServerMetrics, params: GenerationParams, writer: AnswerWriter): Promise<Answer | undefined> {
+  const { probe, stream } = params;
   const { signal, clear } = withDeadline(probe ? AbortSignal.any([ctx.signal, probe.signal]) : ctx.signal, params.deadlineMs, performance.now() - ctx.started);
   const labels = { model: backend.entry.id };
-  const { stream } = params;
   let admitted = NaN;
   let firstToken = NaN;
   let lastToken = NaN;
@@ -102,6 +80,8 @@ export async function runGeneration(
     firstToken = lastToken;
     metrics.ttft.observe((firstToken - ctx.started) / 1000, labels);
   };
+  // the probe reads the same log-probabilities a client gets
+  const logprobs = params.logprobs ?? (probe ? { top: 0 } : undefined);
   try {
     const remainingMs = params.deadlineMs === undefined ? undefined : params.deadlineMs - (performance.now() - ctx.started);
     const result = await backend.scheduler.run(
@@ -109,8 +89,7 @@ export async function runGeneration(
         admitted = performance.now();
         if (stream) {
           stream.open();
-          const opening = shape.openingChunk?.();
-          if (opening) stream.send(opening);
+          stream.sendAll(writer.opening(params.prompt.length));
         }
         return backend.model.generate({
           prompt: params.prompt,
@@ -121,11 +100,12 @@ export async function runGeneration(
           signal,
           evaluationPriority: EVALUATION_PRIORITY[params.priority],
           interactive: params.priority === "interactive",
-          onText: (text) => {
+          logprobs,
+          onText: (text, entries) => {
             onToken();
-            stream?.send(shape.chunk(text));
+            stream?.sendAll(writer.delta(text, params.logprobs && entries));
           },
-          onProbability: probe && ((p) => probe.observe(p)),
+          onLogprob: probe && ((entry) => probe.observe(entry.logprob)),
         });
       },
       { signal, priority: params.priority, deadlineMs: remainingMs },
@@ -140,13 +120,17 @@ export async function runGeneration(
     metrics.tokensReused.inc(labels, result.reusedTokens);
     metrics.prefixLookups.inc(labels);
     if (result.reusedTokens > 0) metrics.prefixHits.inc(labels);
-    const timings: Timings = { totalMs: performance.now() - ctx.started, promptMs: firstToken - admitted, generateMs: lastToken - firstToken };
-    if (!stream) sendJson(ctx.res, 200, shape.response(result, timings));
+    const answer: Answer = {
+      ...result,
+      logprobs: params.logprobs && result.logprobs,
+      timings: { totalMs: performance.now() - ctx.started, promptMs: firstToken - admitted, generateMs: lastToken - firstToken },
+    };
+    if (!stream) sendJson(ctx.res, 200, writer.whole(answer));
     else {
-      for (const chunk of shape.finalChunks(result, timings)) stream.send(chunk);
+      stream.sendAll(writer.closing(answer));
       stream.end();
     }
-    return { result, timings };
+    return answer;
   } catch (error) {
     if (!stream?.opened) throw error;
     stream.fail(toApiError(error)); // the status line is gone: the error becomes the stream's last frame

@@ -1,0 +1,63 @@
+/**
+ * The one internal request every API surface reads its wire format into: what to answer (a chat or a raw text
+ * prompt), how to sample, what shape the answer must have, and how the request is routed and scheduled. Routing,
+ * scheduling, generation, guards, budgets, the offline queue, memory injection, metrics and the request log work on
+ * this alone, so every surface gets every feature.
+ */
+import type { Sampling } from "../engines/llama/chatModel.js";
+import type { Priority } from "../scheduler/slotScheduler.js";
+import type { RequestRouting } from "../http/routing.js";
+
+/** A function the model may call, as every API describes one. */
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments. */
+  parameters?: Record<string, unknown>;
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments as JSON text, as the model wrote them. */
+  arguments: string;
+}
+
+export type CoreMessage =
+  | { role: "system" | "user"; content: string }
+  | { role: "assistant"; content: string; toolCalls?: ToolCall[] }
+  /** A tool's result, answering the call with `toolCallId`. */
+  | { role: "tool"; content: string; toolCallId: string };
+
+/** A conversation rendered with the model's chat template, or text the model continues as it is. */
+export type CorePrompt = { messages: CoreMessage[] } | { text: string };
+
+export type OutputFormat = { type: "json_object" } | { type: "json_schema"; schema: Record<string, unknown>; param: string };
+
+export interface CoreRequest {
+  /** The requested model name: a local model or a route. */
+  model: string;
+  prompt: CorePrompt;
+  /** The request field that holds the prompt, for errors ("messages", "prompt", "input"). */
+  promptParam: string;
+  maxTokens: number;
+  /** The sampling fields the request set; a cloud gets these alone, the device fills the rest from `samplingDefaults`. */
+  sampling: Partial<Sampling>;
+  /** The surface's defaults for what neither the request nor the model's defaults set. */
+  samplingDefaults: Pick<Sampling, "temperature" | "topP" | "topK">;
+  stop: string[];
+  format?: OutputFormat;
+  tools: ToolDefinition[];
+  /** Token log-probabilities with this many alternatives per token (0-20). */
+  logprobs?: { top: number };
+  /** Put the subject's most relevant memories into the system prompt. */
+  memory?: { subject: string; namespace?: string; k: number };
+  routing: RequestRouting;
+  deadlineMs?: number;
+  priority: Priority;
+  /** How long the model stays loaded after this request (Ollama's keep_alive). */
+  keepAliveMs?: number;
+  stream: boolean;
+}
+
+export const messagesOf = (prompt: CorePrompt): CoreMessage[] => ("messages" in prompt ? prompt.messages : [{ role: "user", content: prompt.text }]);
