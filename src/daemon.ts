@@ -25,12 +25,16 @@ import { probe } from "./hardware/probe.js";
 import { liveSources } from "./hardware/sources.js";
 import { hardwareRoute, type HardwareView } from "./http/admin/hardware.js";
 import { adminRoutes } from "./http/admin/health.js";
+import { anthropicRoutes } from "./http/anthropic/messages.js";
+import { responsesRoutes } from "./http/responses/routes.js";
+import { RESPONSE_MIGRATIONS, ResponseStore } from "./responses/responseStore.js";
 import { Guard } from "./http/guard.js";
 import { ollamaGenerateRoutes } from "./http/ollama/generate.js";
 import { ollamaModelRoutes } from "./http/ollama/models.js";
 import { ollamaStoreRoutes } from "./http/ollama/modelStore.js";
 import { chatCompletionsRoute } from "./http/openai/chatCompletions.js";
 import { completionsRoute } from "./http/openai/completions.js";
+import { tokenizeRoutes } from "./http/openai/tokenize.js";
 import { embeddingsRoute } from "./http/openai/embeddings.js";
 import { modelRoutes } from "./http/openai/models.js";
 import { memoryRoutes } from "./http/memory/routes.js";
@@ -214,6 +218,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   let constraints: JsonConstraints | undefined;
   const memoryDb = openDatabase(join(config.dataDir, "memory.db"), MEMORY_MIGRATIONS, config.memory.durability);
   const memoryCheckpointer = new BackgroundCheckpointer(memoryDb, { onError: log });
+  const responsesDb = openDatabase(join(config.dataDir, "responses.db"), RESPONSE_MIGRATIONS);
   const memoryStore = new MemoryStore(memoryDb, { maxVersions: config.memory.maxVersions });
   const memory = new MemoryService(memoryStore, models, embeddingEntry?.id);
   routerSide = startRouterSide(config, { models, registry: metrics.registry, defaultChat: chatEntry.id, embedding: embeddingEntry?.id, log });
@@ -232,7 +237,10 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     hardwareRoute(hardware),
     ...modelRoutes(models),
     chatCompletionsRoute(deps),
+    ...anthropicRoutes(deps),
+    ...responsesRoutes({ ...deps, responses: new ResponseStore(responsesDb) }),
     completionsRoute(deps),
+    ...tokenizeRoutes({ models, defaultChat: chatEntry.id, limits: config.limits }),
     embeddingsRoute(deps),
     ...ollamaGenerateRoutes(deps),
     ...ollamaModelRoutes({ models, startedAt: new Date(), limits: config.limits }),
@@ -275,6 +283,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       clearInterval(sweeper);
       await memoryCheckpointer.stop();
       memoryDb.close();
+      responsesDb.close();
       catalog.user?.close();
     },
   };

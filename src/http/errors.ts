@@ -31,7 +31,24 @@ export class ApiError extends Error {
   ollamaBody(): { error: string } {
     return { error: this.message };
   }
+
+  /** Anthropic's routes answer errors as `{"type": "error", "error": {"type", "message"}}`, typed by status. */
+  anthropicBody(): { type: "error"; error: { type: string; message: string } } {
+    const type = ANTHROPIC_ERROR_TYPES[this.status] ?? (this.status < 500 ? "invalid_request_error" : "api_error");
+    return { type: "error", error: { type, message: this.message } };
+  }
 }
+
+const ANTHROPIC_ERROR_TYPES: Partial<Record<number, string>> = {
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  413: "request_too_large",
+  429: "rate_limit_error",
+  503: "overloaded_error",
+  504: "timeout_error",
+  529: "overloaded_error",
+};
 
 const invalid = (status: number, message: string, code: string | null = null, param: string | null = null, headers?: Record<string, string>) =>
   new ApiError(status, message, "invalid_request_error", code, param, headers);
@@ -46,7 +63,7 @@ export const apiErrors = {
   routeNotFound: (method: string, path: string) => invalid(404, `Unknown request URL: ${method} ${path}`, "unknown_url"),
   methodNotAllowed: (method: string, path: string, allowed: string[]) =>
     invalid(405, `Method ${method} is not allowed on ${path}; use ${allowed.join(", ")}`, "method_not_allowed", null, { allow: allowed.join(", ") }),
-  unauthorized: () => new ApiError(401, "Missing or invalid API key: send `Authorization: Bearer <key>`", "authentication_error", "invalid_api_key", null, { "www-authenticate": "Bearer" }),
+  unauthorized: () => new ApiError(401, "Missing or invalid API key: send `Authorization: Bearer <key>` (or `x-api-key: <key>`)", "authentication_error", "invalid_api_key", null, { "www-authenticate": "Bearer" }),
   forbiddenHost: (host: string | undefined) => new ApiError(403, `Host ${host ? `"${host}"` : "(none)"} is not allowed`, "permission_error", "host_not_allowed"),
   forbiddenOrigin: (origin: string) => new ApiError(403, `Origin "${origin}" is not allowed`, "permission_error", "origin_not_allowed"),
   notReady: (why: string) => new ApiError(503, `The server is not ready: ${why}`, "server_error", "not_ready", null, { "retry-after": "1" }),

@@ -1,6 +1,6 @@
 /**
  * What a localhost API must check before anything else: the Host header (DNS rebinding), the browser
- * Origin (CORS allow-list) and, when keys are configured, the bearer key.
+ * Origin (CORS allow-list) and, when keys are configured, the API key (a bearer key or Anthropic's x-api-key).
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -61,19 +61,21 @@ export class Guard {
     return {
       ...this.checkOrigin(req),
       "access-control-allow-methods": "GET, POST, PATCH, DELETE, OPTIONS",
-      "access-control-allow-headers": req.headers["access-control-request-headers"] ?? "authorization, content-type",
+      "access-control-allow-headers": req.headers["access-control-request-headers"] ?? "authorization, x-api-key, content-type",
       "access-control-max-age": "600",
     };
   }
 
   checkAuth(req: IncomingMessage): void {
     if (this.keys.length === 0) return;
-    const given = Buffer.from(bearerToken(req) ?? "");
+    const given = Buffer.from(apiKeyOf(req) ?? "");
     if (!this.keys.some((k) => k.length === given.length && timingSafeEqual(k, given))) throw apiErrors.unauthorized();
   }
 }
 
-/** The key of an `Authorization: Bearer <key>` header, if the request has one. */
-export function bearerToken(req: IncomingMessage): string | undefined {
-  return /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim();
+/** The request's API key: an `Authorization: Bearer <key>` header, or Anthropic's `x-api-key`. */
+export function apiKeyOf(req: IncomingMessage): string | undefined {
+  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim();
+  const header = req.headers["x-api-key"];
+  return bearer ?? (typeof header === "string" && header.trim() ? header.trim() : undefined);
 }

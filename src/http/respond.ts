@@ -14,11 +14,12 @@ export function sendText(res: ServerResponse, status: number, text: string, cont
   res.end(text);
 }
 
-export type ErrorShape = "openai" | "ollama";
+export type ErrorShape = "openai" | "ollama" | "anthropic";
 
 /** Answers with the error in the route's API shape; a response already under way is only ended. */
 export function sendError(res: ServerResponse, error: ApiError, shape: ErrorShape): void {
   if (res.writableEnded || res.destroyed) return;
   if (res.headersSent) return void res.end();
-  sendJson(res, error.status, shape === "ollama" ? error.ollamaBody() : error.body(), error.headers);
+  const body = shape === "ollama" ? error.ollamaBody() : shape === "anthropic" ? error.anthropicBody() : error.body();
+  sendJson(res, error.status, body, error.headers);
 }

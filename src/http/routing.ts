@@ -5,10 +5,10 @@ import type { Routed } from "../router/router.js";
 import { Privacy, type RoutingOptions } from "../router/schemas.js";
 import { ANONYMOUS_KEY_ID, type TokenBudget } from "../router/tokenBudget.js";
 import { apiErrors } from "./errors.js";
-import { bearerToken } from "./guard.js";
+import { apiKeyOf } from "./guard.js";
 
-/** Whose cloud token budget a request spends: its bearer key's. */
-export const budgetKeyOf = (req: IncomingMessage, budget: TokenBudget | undefined) => budget?.keyIdOf(bearerToken(req)) ?? ANONYMOUS_KEY_ID;
+/** Whose cloud token budget a request spends: its API key's. */
+export const budgetKeyOf = (req: IncomingMessage, budget: TokenBudget | undefined) => budget?.keyIdOf(apiKeyOf(req)) ?? ANONYMOUS_KEY_ID;
 
 export const ROUTING_HEADERS = { budget: "x-edged-latency-budget-ms", privacy: "x-edged-privacy", defer: "x-edged-allow-defer" } as const;
 

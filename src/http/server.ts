@@ -59,7 +59,8 @@ export class HttpServer {
     const controller = new AbortController();
     this.inFlight.add(controller);
     let routeName = "unmatched";
-    let errorShape: ErrorShape = (req.url ?? "").startsWith("/api/") ? "ollama" : "openai";
+    const path = req.url ?? "";
+    let errorShape: ErrorShape = path.startsWith("/api/") ? "ollama" : path.startsWith("/v1/messages") ? "anthropic" : "openai";
     res.on("close", () => {
       this.inFlight.delete(controller);
       if (!res.writableFinished) controller.abort(new ClientGoneError());

@@ -63,6 +63,19 @@ export interface ModelCard {
   object: "model";
   created: number;
   owned_by: "edged";
+  /** Tokens one request may hold (chat models). */
+  context_length?: number;
+  /** Vector length (embedding models). */
+  dimensions?: number;
+  /** What the model can be asked for here. */
+  capabilities: { chat: boolean; completion: boolean; tools: boolean; json_schema: boolean; logprobs: boolean; embeddings: boolean };
+}
+
+function cardOf(m: ModelEntry, created: number): ModelCard {
+  const base = { id: m.id, object: "model" as const, created, owned_by: "edged" as const };
+  if (m.engine === "onnx") return { ...base, dimensions: m.dimensions, capabilities: { chat: false, completion: false, tools: false, json_schema: false, logprobs: false, embeddings: true } };
+  // tool calling is not served yet
+  return { ...base, context_length: m.contextSize, capabilities: { chat: true, completion: true, tools: false, json_schema: true, logprobs: true, embeddings: false } };
 }
 
 export interface ResidentInfo {
@@ -95,7 +108,7 @@ export class ModelRegistry {
 
   /** Every model a client may name. */
   cards(): ModelCard[] {
-    return this.catalog.entries().map((m) => ({ id: m.id, object: "model", created: this.created, owned_by: "edged" }));
+    return this.catalog.entries().map((m) => cardOf(m, this.created));
   }
 
   residents(): ResidentInfo[] {

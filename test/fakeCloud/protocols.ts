@@ -17,6 +17,8 @@ const OpenAIRequest = z.object({
   max_completion_tokens: z.number().int().min(1).optional(),
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
 });
 const AnthropicRequest = z.object({
   model: z.string().min(1),
@@ -35,6 +37,8 @@ export interface ChatInput {
   maxTokens: number;
   stream: boolean;
   includeUsage: boolean;
+  /** Alternatives per token when log-probabilities were asked for (OpenAI only). */
+  topLogprobs?: number;
 }
 
 export function parseChat(api: Api, body: unknown): ChatInput | string {
@@ -45,7 +49,8 @@ export function parseChat(api: Api, body: unknown): ChatInput | string {
     const texts = r.messages.map((m) => text(m.content));
     const lastUser = r.messages.findLast((m) => m.role === "user");
     const maxTokens = r.max_completion_tokens ?? r.max_tokens ?? 256;
-    return { model: r.model, texts, lastUser: lastUser ? text(lastUser.content) : "", maxTokens, stream: !!r.stream, includeUsage: !!r.stream_options?.include_usage };
+    const topLogprobs = r.logprobs ? (r.top_logprobs ?? 0) : undefined;
+    return { model: r.model, texts, lastUser: lastUser ? text(lastUser.content) : "", maxTokens, stream: !!r.stream, includeUsage: !!r.stream_options?.include_usage, topLogprobs };
   }
   const parsed = AnthropicRequest.safeParse(body);
   if (!parsed.success) return issue(parsed.error);
@@ -66,6 +71,7 @@ export interface Answer {
   pieces: string[];
   finish: "stop" | "length";
   promptTokens: number;
+  topLogprobs?: number;
 }
 
 export function answer(input: ChatInput, id: string): Answer {
@@ -77,6 +83,7 @@ export function answer(input: ChatInput, id: string): Answer {
     pieces: kept.map((w, i) => (i === 0 ? w : ` ${w}`)),
     finish: kept.length < full.length ? "length" : "stop",
     promptTokens: input.texts.reduce((n, t) => n + words(t).length, 0),
+    topLogprobs: input.topLogprobs,
   };
 }
 
@@ -96,6 +103,16 @@ export interface Protocol {
 }
 
 const created = () => Math.floor(Date.now() / 1000);
+
+/** OpenAI's logprobs of some pieces: the i-th word has log-probability -i/10, its alternatives less. */
+function logprobsOf(a: Answer, pieces: string[], first: number) {
+  if (a.topLogprobs === undefined) return null;
+  const entry = (token: string, logprob: number) => ({ token, logprob, bytes: [...Buffer.from(token, "utf8")] });
+  return {
+    content: pieces.map((p, i) => ({ ...entry(p, -(first + i) / 10), top_logprobs: Array.from({ length: a.topLogprobs! }, (_, k) => entry(k === 0 ? p : `${p}${k}`, -(first + i) / 10 - k)) })),
+    refusal: null,
+  };
+}
 const sse = (data: unknown, event?: string): Frame => ({ text: `${event ? `event: ${event}\n` : ""}data: ${JSON.stringify(data)}\n\n` });
 
 const OPENAI_ERROR_TYPES: Record<number, [type: string, code: string | null]> = {
@@ -120,23 +137,23 @@ export const protocols: Record<Api, Protocol> = {
       object: "chat.completion",
       created: created(),
       model: a.model,
-      choices: [{ index: 0, message: { role: "assistant", content: a.pieces.join(""), refusal: null }, logprobs: null, finish_reason: a.finish }],
+      choices: [{ index: 0, message: { role: "assistant", content: a.pieces.join(""), refusal: null }, logprobs: logprobsOf(a, a.pieces, 0), finish_reason: a.finish }],
       usage: { prompt_tokens: a.promptTokens, completion_tokens: a.pieces.length, total_tokens: a.promptTokens + a.pieces.length },
       system_fingerprint: null,
     }),
     frames(a, includeUsage) {
-      const chunk = (delta: object, finish: string | null, usage?: object | null) => ({
+      const chunk = (delta: object, finish: string | null, usage?: object | null, logprobs: object | null = null) => ({
         id: a.id,
         object: "chat.completion.chunk",
         created: created(),
         model: a.model,
         system_fingerprint: null,
-        choices: usage ? [] : [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+        choices: usage ? [] : [{ index: 0, delta, logprobs, finish_reason: finish }],
         ...(includeUsage && { usage: usage ?? null }),
       });
       return [
         sse(chunk({ role: "assistant", content: "", refusal: null }, null)),
-        ...a.pieces.map((piece) => ({ ...sse(chunk({ content: piece }, null)), token: true })),
+        ...a.pieces.map((piece, i) => ({ ...sse(chunk({ content: piece }, null, undefined, logprobsOf(a, [piece], i))), token: true })),
         sse(chunk({}, a.finish)),
         ...(includeUsage ? [sse(chunk({}, null, { prompt_tokens: a.promptTokens, completion_tokens: a.pieces.length, total_tokens: a.promptTokens + a.pieces.length }))] : []),
         { text: "data: [DONE]\n\n" },

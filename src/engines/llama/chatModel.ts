@@ -172,6 +172,26 @@ export class LlamaChatModel {
     return bos !== null && this.model.fileInfo.metadata.tokenizer?.ggml?.add_bos_token !== false ? [bos, ...tokens] : tokens;
   }
 
+  /** Text as tokens: as the model reads it in a prompt (with BOS when it wants one), or bare; special-token text is parsed. */
+  tokenize(text: string, addSpecial: boolean): Token[] {
+    return addSpecial ? this.tokenizeText(text) : this.model.tokenize(text, true);
+  }
+
+  /** Tokens in the vocabulary (ids are 0 to one less), from the file's tokenizer. */
+  get vocabularySize(): number {
+    return this.model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
+  }
+
+  /** Tokens back to text, special tokens as their text; ids outside the vocabulary are the caller's to refuse. */
+  detokenize(tokens: readonly Token[]): string {
+    return this.model.detokenize(tokens, true);
+  }
+
+  /** One token's text (a piece of a word, a byte, or a special token) as it reads after the tokens `before` it. */
+  pieceOf(token: Token, before: readonly Token[] = []): string {
+    return this.model.detokenize([token], true, before);
+  }
+
   assertFits(prompt: readonly Token[], param: string): void {
     if (prompt.length >= this.sequenceContextSize) throw new ContextLengthError(prompt.length, this.sequenceContextSize, param);
   }
@@ -263,13 +283,17 @@ export class LlamaChatModel {
 
   /** The tokens of a metadata evaluation, reporting each one's log-probability entry on the way. */
   private async *withLogprobs(outputs: AsyncGenerator<Metadata>, top: number, report: (entry: TokenLogprob) => void): AsyncGenerator<Token> {
+    // pieces read after the answer's previous tokens, as the answer's text is detokenized, so they join up to it
+    const recent: Token[] = [];
     const choice = (token: Token, probability: number) => {
-      const piece = this.model.detokenize([token], true);
+      const piece = this.pieceOf(token, recent);
       return { token: piece, logprob: logprobOf(probability), bytes: utf8Bytes(piece) };
     };
     for await (const { token, confidence, probabilities } of outputs) {
       const alternatives = probabilities ? likeliest(probabilities, top).map(([t, p]) => choice(t, p)) : [];
       report({ ...choice(token, confidence), top: alternatives });
+      recent.push(token);
+      if (recent.length > 8) recent.shift();
       yield token;
     }
   }

@@ -1,0 +1,72 @@
+/**
+ * Stored responses of the OpenAI Responses API (`store: true`, the default), in `DATA_DIR/responses.db`: the response
+ * object as it was answered, its input items, and the conversation up to and including its answer, from which
+ * `previous_response_id` continues.
+ */
+import { z } from "zod";
+import type { Db } from "../db/open.js";
+
+export const RESPONSE_MIGRATIONS = [
+  `CREATE TABLE responses (
+     id TEXT PRIMARY KEY,
+     created_at INTEGER NOT NULL,
+     previous_response_id TEXT,
+     conversation TEXT NOT NULL,
+     input_items TEXT NOT NULL,
+     response TEXT NOT NULL
+   ) STRICT;`,
+];
+
+/** A turn of a stored conversation (tool turns arrive with tool calling). */
+export const StoredMessage = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
+export type StoredMessage = z.infer<typeof StoredMessage>;
+
+export interface StoredResponse {
+  id: string;
+  createdAt: number;
+  previousResponseId?: string;
+  /** Every turn so far, this response's answer last; instructions are not carried over, as OpenAI does. */
+  conversation: StoredMessage[];
+  /** This response's input items, with their ids. */
+  inputItems: { id: string }[];
+  /** The response object as the client got it. */
+  response: Record<string, unknown>;
+}
+
+const Row = z.object({
+  id: z.string(),
+  created_at: z.number(),
+  previous_response_id: z.string().nullable(),
+  conversation: z.string(),
+  input_items: z.string(),
+  response: z.string(),
+});
+
+export class ResponseStore {
+  constructor(private readonly db: Db) {}
+
+  save(r: StoredResponse): void {
+    this.db
+      .prepare("INSERT INTO responses (id, created_at, previous_response_id, conversation, input_items, response) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(r.id, r.createdAt, r.previousResponseId ?? null, JSON.stringify(r.conversation), JSON.stringify(r.inputItems), JSON.stringify(r.response));
+  }
+
+  get(id: string): StoredResponse | undefined {
+    const row = this.db.prepare("SELECT * FROM responses WHERE id = ?").get(id);
+    if (!row) return undefined;
+    const r = Row.parse(row);
+    return {
+      id: r.id,
+      createdAt: r.created_at,
+      previousResponseId: r.previous_response_id ?? undefined,
+      conversation: z.array(StoredMessage).parse(JSON.parse(r.conversation)),
+      inputItems: JSON.parse(r.input_items) as { id: string }[],
+      response: JSON.parse(r.response) as Record<string, unknown>,
+    };
+  }
+
+  /** Deletes one response (its continuations keep their own copy of the conversation); false when there was none. */
+  delete(id: string): boolean {
+    return this.db.prepare("DELETE FROM responses WHERE id = ?").run(id).changes > 0;
+  }
+}
