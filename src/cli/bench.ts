@@ -35,6 +35,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
     description: "your own models: sha256 speed against sha256sum, adding 1 GB in place, startup with 50 registered models",
     load: async () => (await import("../../benchmarks/models.js")).runModelsBench,
   },
+  surfaces: {
+    description: "what each API surface (Responses, Messages, Ollama) adds to TTFT over chat completions; previous_response_id continuations",
+    load: async () => (await import("../../benchmarks/surfaces.js")).runSurfacesBench,
+  },
   offline: {
     description: "the offline queue: requests deferred while the cloud is down, replayed through SIGKILLs; lost, duplicated, throughput",
     load: async () => (await import("../../benchmarks/offline.js")).runOfflineBench,

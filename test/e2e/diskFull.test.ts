@@ -78,7 +78,8 @@ test("a full data directory is 507 insufficient_storage, and writes succeed agai
   const queue = await untilRefused(job, 202);
   assert.equal(queue.refused.status, 507);
   assert.equal(queue.refused.json.error.code, "insufficient_storage");
-  const ollama = await fetch(`${daemon.url}/api/chat`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "hi" }], stream: false, options: { num_predict: 2 } }) });
+  // kept on the device: the cloud's first answer would make it measured, and the question below is about the cloud
+  const ollama = await fetch(`${daemon.url}/api/chat`, { method: "POST", headers: { "content-type": "application/json", "x-edged-privacy": "local_only" }, body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "hi" }], stream: false, options: { num_predict: 2 } }) });
   assert.equal(ollama.status, 200, "answers that write nothing are still served");
   // a cloud answer's usage may not be writable now: it is held, counted, and written later
   const escalated = await call("POST", "/v1/chat/completions", { model: MODEL, max_tokens: 40, messages: [{ role: "user", content: "Tell the story of Naomi" }] });
