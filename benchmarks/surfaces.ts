@@ -75,28 +75,29 @@ const SURFACES: SurfaceCase[] = [
   },
 ];
 
-/** Sends a streamed request and resolves with the milliseconds to its first generated text (the rest is read and dropped). */
-async function firstTextMs(url: string, s: SurfaceCase, body: object): Promise<number> {
+/** Sends a streamed request; resolves with the milliseconds to its first generated text and the stream's last event. */
+async function firstText(url: string, s: SurfaceCase, body: object): Promise<{ ms: number; last: Record<string, any> }> {
   const started = performance.now();
   const res = await request(`${url}${s.path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   if (res.statusCode !== 200) throw new Error(`${s.path}: ${res.statusCode} ${await res.body.text()}`);
   const separator = s.framing === "sse" ? "\n\n" : "\n";
   let buffer = "";
-  let first = NaN;
+  let ms = NaN;
+  let last: Record<string, any> = {};
   for await (const chunk of res.body) {
-    if (!Number.isNaN(first)) continue;
     buffer += (chunk as Buffer).toString();
     let end;
-    while (Number.isNaN(first) && (end = buffer.indexOf(separator)) !== -1) {
+    while ((end = buffer.indexOf(separator)) !== -1) {
       const frame = buffer.slice(0, end);
       buffer = buffer.slice(end + separator.length);
       const data = s.framing === "sse" ? /^data: (.*)$/m.exec(frame)?.[1] : frame;
       if (!data || data === "[DONE]") continue;
-      if (s.isText(JSON.parse(data) as Record<string, any>)) first = performance.now() - started;
+      last = JSON.parse(data) as Record<string, any>;
+      if (Number.isNaN(ms) && s.isText(last)) ms = performance.now() - started;
     }
   }
-  if (Number.isNaN(first)) throw new Error(`${s.path}: no text streamed`);
-  return first;
+  if (Number.isNaN(ms)) throw new Error(`${s.path}: no text streamed`);
+  return { ms, last };
 }
 
 interface SurfaceResult {
@@ -114,7 +115,7 @@ async function overhead(url: string, model: string, flags: Flags): Promise<Surfa
     const row: number[] = [];
     for (let k = 0; k < SURFACES.length; k++) {
       const i = (k + Math.max(round, 0)) % SURFACES.length;
-      row[i] = await firstTextMs(url, SURFACES[i]!, SURFACES[i]!.body(model, content, 2));
+      row[i] = (await firstText(url, SURFACES[i]!, SURFACES[i]!.body(model, content, 2))).ms;
     }
     if (round >= 0) row.forEach((ms, i) => times[i]!.push(ms)); // three warm-up rounds
   }
@@ -126,35 +127,39 @@ interface Continuation {
   oneTurn: Summary;
   continued: Summary;
   ratioP50: number;
-  /** Prompt tokens of the continued turn, and how many of them were reused. */
-  promptTokens: number;
-  cachedTokens: number;
+  /** Per measured request, medians: prompt tokens, and of them those whose evaluated state was reused. */
+  oneTurnTokens: { prompt: number; reused: number };
+  continuedTokens: { prompt: number; reused: number };
 }
 
-const LONG_TURN =
+const FIRST_TURN =
   "And it came to pass in those days, that there went out a decree from Caesar Augustus, that all the world should be taxed. And all went to be taxed, every one into his own city. And Joseph also went up from Galilee, out of the city of Nazareth, into Judaea, unto the city of David, which is called Bethlehem; because he was of the house and lineage of David.";
+const NEW_INPUT =
+  "and what did the shepherds see that night, abiding in the field and keeping watch over their flock, when the angel of the Lord came upon them and the glory of the Lord shone round about them? Tell it as the scripture tells it, and say what the angel said unto them.";
 
 /** Turn two by previous_response_id against the same new input asked alone; each round's input is new, so neither is cached whole. */
 async function continuation(url: string, model: string, flags: Flags): Promise<Continuation> {
   const responses = SURFACES[1]!;
   const oneTurn: number[] = [];
   const continued: number[] = [];
-  let usage = { input_tokens: 0, input_tokens_details: { cached_tokens: 0 } };
+  const tokens = { oneTurn: [] as { prompt: number; reused: number }[], continued: [] as { prompt: number; reused: number }[] };
+  const usage = (last: Record<string, any>) => ({ prompt: last.response.usage.input_tokens as number, reused: last.response.usage.input_tokens_details.cached_tokens as number });
   for (let round = -1; round < flags.continuations; round++) {
-    const input = `Round ${round + 2}: and what did the shepherds see that night?`;
-    const alone = await firstTextMs(url, responses, responses.body(model, input, 2));
-    const first = await request(`${url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, input: `${round + 2}. ${LONG_TURN}`, max_output_tokens: 16, temperature: 0 }) });
+    const input = `Round ${round + 2}: ${NEW_INPUT}`;
+    const alone = await firstText(url, responses, responses.body(model, input, 2));
+    const first = await request(`${url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, input: `${round + 2}. ${FIRST_TURN}`, max_output_tokens: 16, temperature: 0 }) });
     const { id } = (await first.body.json()) as { id: string };
-    const next = await firstTextMs(url, responses, { ...responses.body(model, input, 2), previous_response_id: id, store: true });
+    const next = await firstText(url, responses, { ...responses.body(model, input, 2), previous_response_id: id, store: true });
     if (round < 0) continue; // a warm-up round
-    oneTurn.push(alone);
-    continued.push(next);
-    const last = await request(`${url}/v1/responses`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, input, previous_response_id: id, max_output_tokens: 1, temperature: 0 }) });
-    usage = ((await last.body.json()) as { usage: typeof usage }).usage;
+    oneTurn.push(alone.ms);
+    continued.push(next.ms);
+    tokens.oneTurn.push(usage(alone.last));
+    tokens.continued.push(usage(next.last));
   }
   const o = summarize(oneTurn);
   const c = summarize(continued);
-  return { oneTurn: o, continued: c, ratioP50: c.p50 / o.p50, promptTokens: usage.input_tokens, cachedTokens: usage.input_tokens_details.cached_tokens };
+  const medians = (list: { prompt: number; reused: number }[]) => ({ prompt: median(list.map((t) => t.prompt)), reused: median(list.map((t) => t.reused)) });
+  return { oneTurn: o, continued: c, ratioP50: c.p50 / o.p50, oneTurnTokens: medians(tokens.oneTurn), continuedTokens: medians(tokens.continued) };
 }
 
 export async function runSurfacesBench(argv: string[]): Promise<void> {
@@ -202,20 +207,24 @@ export async function runSurfacesBench(argv: string[]): Promise<void> {
     ),
   );
   console.log(`\nResponses continuation (previous_response_id after a ~90-token turn) vs the same new input alone, ${flags.continuations} rounds\n`);
+  const rows = [
+    { name: "one turn, new input alone", s: cont.oneTurn, t: cont.oneTurnTokens },
+    { name: "turn two by previous_response_id", s: cont.continued, t: cont.continuedTokens },
+  ];
   console.log(
     formatTable(
       [
-        { header: "request", value: (r: { name: string; s: Summary }) => r.name, align: "left" },
+        { header: "request", value: (r: (typeof rows)[number]) => r.name, align: "left" },
         { header: "TTFT p50 ms", value: (r) => fixed(r.s.p50, 2) },
         { header: "TTFT p99 ms", value: (r) => fixed(r.s.p99, 2) },
+        { header: "prompt tokens", value: (r) => fixed(r.t.prompt, 0) },
+        { header: "reused", value: (r) => fixed(r.t.reused, 0) },
+        { header: "evaluated", value: (r) => fixed(r.t.prompt - r.t.reused, 0) },
       ],
-      [
-        { name: "one turn, new input alone", s: cont.oneTurn },
-        { name: "turn two by previous_response_id", s: cont.continued },
-      ],
+      rows,
     ),
   );
-  console.log(`\ncontinuation / one turn, p50: ${fixed(cont.ratioP50, 2)}x (target <= 1.2x); the continued prompt held ${cont.promptTokens} tokens, ${cont.cachedTokens} of them reused`);
+  console.log(`\ncontinuation / one turn, p50: ${fixed(cont.ratioP50, 2)}x (target <= 1.2x)`);
   console.log(`\nJSON: ${json}\nchart: ${svg}`);
 }
 

@@ -1,6 +1,6 @@
 /** Starts the real daemon for a benchmark, on a free port, and stops it with SIGTERM. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ROOT } from "./paths.js";
 
@@ -19,6 +19,7 @@ export const stopProcess = (proc: ChildProcess) =>
 /** `config` is written to a file and passed with --config; `args` are further flags. */
 export async function startBenchDaemon(args: string[], config: object = {}, dataDir = ".cache/bench-data"): Promise<BenchDaemon> {
   const configFile = join(ROOT, ".cache", `bench-config-${process.pid}.json`);
+  await mkdir(join(ROOT, ".cache"), { recursive: true });
   await writeFile(configFile, JSON.stringify(config));
   const proc = spawn(process.execPath, ["dist/src/cli/edged.cjs", "serve", "--port", "0", "--data-dir", dataDir, "--config", configFile, ...args], {
     cwd: ROOT,

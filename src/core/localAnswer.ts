@@ -120,9 +120,11 @@ export async function answerOnDevice(ctx: RequestContext, backend: ChatBackend, 
     metrics.tokensReused.inc(labels, result.reusedTokens);
     metrics.prefixLookups.inc(labels);
     if (result.reusedTokens > 0) metrics.prefixHits.inc(labels);
+    const { tokens, ...counts } = result;
     const answer: Answer = {
-      ...result,
+      ...counts,
       logprobs: params.logprobs && result.logprobs,
+      evaluated: { model: backend.entry.id, prompt: params.prompt, output: tokens, text: result.text },
       timings: { totalMs: performance.now() - ctx.started, promptMs: firstToken - admitted, generateMs: lastToken - firstToken },
     };
     if (!stream) sendJson(ctx.res, 200, writer.whole(answer));

@@ -34,6 +34,15 @@ export type CorePrompt = { messages: CoreMessage[] } | { text: string };
 
 export type OutputFormat = { type: "json_object" } | { type: "json_schema"; schema: Record<string, unknown>; param: string };
 
+/** How a local model evaluated an earlier turn of this conversation: its prompt, and the tokens of its answer. */
+export interface EvaluatedTurn {
+  model: string;
+  prompt: number[];
+  output: number[];
+  /** The answer's text, as the conversation holds it. */
+  text: string;
+}
+
 export interface CoreRequest {
   /** The requested model name: a local model or a route. */
   model: string;
@@ -58,6 +67,8 @@ export interface CoreRequest {
   /** How long the model stays loaded after this request (Ollama's keep_alive). */
   keepAliveMs?: number;
   stream: boolean;
+  /** An earlier turn's evaluation, when the conversation continues a stored one on the same model. */
+  evaluated?: EvaluatedTurn;
 }
 
 export const messagesOf = (prompt: CorePrompt): CoreMessage[] => ("messages" in prompt ? prompt.messages : [{ role: "user", content: prompt.text }]);

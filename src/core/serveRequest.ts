@@ -64,7 +64,9 @@ export async function serveRequest(ctx: RequestContext, deps: CoreDeps, request:
   return deps.models.useChat(route.local, request.keepAliveMs, async (backend) => {
     const { model, scheduler } = backend;
     const messages = cloudMessages(messagesOf(prompt));
-    const tokens = "messages" in prompt ? model.renderChat(messages) : model.tokenizeText(prompt.text);
+    const rendered = "messages" in prompt ? model.renderChat(messages) : model.tokenizeText(prompt.text);
+    const earlier = request.evaluated;
+    const tokens = earlier?.model === backend.entry.id ? model.withEvaluatedAnswer(rendered, earlier) : rendered;
     const room = model.sequenceContextSize - tokens.length;
     // "until the model stops" (Ollama's num_predict -1) is as much as the context holds, or the default for the cloud
     const maxTokens = Number.isFinite(request.maxTokens) ? request.maxTokens : room > 0 ? room : deps.limits.defaultMaxTokens;

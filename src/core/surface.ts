@@ -5,6 +5,7 @@
 import type { ServerResponse } from "node:http";
 import type { EventStream } from "../http/eventStream.js";
 import type { TokenLogprob } from "./logprobs.js";
+import type { EvaluatedTurn } from "./request.js";
 
 /** Wall-clock phases of one answer, for APIs that report them (Ollama's durations). */
 export interface Timings {
@@ -28,6 +29,8 @@ export interface Answer {
   /** When asked for: the tokens' log-probabilities, or null when the answering cloud gives none. */
   logprobs?: TokenLogprob[] | null;
   timings: Timings;
+  /** A device answer's tokens, for a later turn to reuse their evaluated state (see CoreRequest.evaluated). */
+  evaluated?: EvaluatedTurn;
 }
 
 export interface AnswerWriter {

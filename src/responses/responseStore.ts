@@ -1,9 +1,10 @@
 /**
  * Stored responses of the OpenAI Responses API (`store: true`, the default), in `DATA_DIR/responses.db`: the response
- * object as it was answered, its input items, and the conversation up to and including its answer, from which
- * `previous_response_id` continues.
+ * object as it was answered, its input items, the conversation up to and including its answer, from which
+ * `previous_response_id` continues, and the tokens the device evaluated for it, so a continuation reuses their state.
  */
 import { z } from "zod";
+import type { EvaluatedTurn } from "../core/request.js";
 import type { Db } from "../db/open.js";
 
 export const RESPONSE_MIGRATIONS = [
@@ -13,7 +14,8 @@ export const RESPONSE_MIGRATIONS = [
      previous_response_id TEXT,
      conversation TEXT NOT NULL,
      input_items TEXT NOT NULL,
-     response TEXT NOT NULL
+     response TEXT NOT NULL,
+     evaluated TEXT
    ) STRICT;`,
 ];
 
@@ -31,7 +33,11 @@ export interface StoredResponse {
   inputItems: { id: string }[];
   /** The response object as the client got it. */
   response: Record<string, unknown>;
+  /** How the device evaluated this turn, when it answered it: a continuation reuses that state. */
+  evaluated?: EvaluatedTurn;
 }
+
+const Evaluated = z.object({ model: z.string(), prompt: z.array(z.number().int()), output: z.array(z.number().int()), text: z.string() });
 
 const Row = z.object({
   id: z.string(),
@@ -40,6 +46,7 @@ const Row = z.object({
   conversation: z.string(),
   input_items: z.string(),
   response: z.string(),
+  evaluated: z.string().nullable(),
 });
 
 export class ResponseStore {
@@ -47,8 +54,8 @@ export class ResponseStore {
 
   save(r: StoredResponse): void {
     this.db
-      .prepare("INSERT INTO responses (id, created_at, previous_response_id, conversation, input_items, response) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(r.id, r.createdAt, r.previousResponseId ?? null, JSON.stringify(r.conversation), JSON.stringify(r.inputItems), JSON.stringify(r.response));
+      .prepare("INSERT INTO responses (id, created_at, previous_response_id, conversation, input_items, response, evaluated) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .run(r.id, r.createdAt, r.previousResponseId ?? null, JSON.stringify(r.conversation), JSON.stringify(r.inputItems), JSON.stringify(r.response), r.evaluated ? JSON.stringify(r.evaluated) : null);
   }
 
   get(id: string): StoredResponse | undefined {
@@ -62,6 +69,7 @@ export class ResponseStore {
       conversation: z.array(StoredMessage).parse(JSON.parse(r.conversation)),
       inputItems: JSON.parse(r.input_items) as { id: string }[],
       response: JSON.parse(r.response) as Record<string, unknown>,
+      evaluated: r.evaluated === null ? undefined : Evaluated.parse(JSON.parse(r.evaluated)),
     };
   }
 

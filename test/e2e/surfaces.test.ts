@@ -62,7 +62,8 @@ test("previous_response_id continues the stored conversation and reuses its eval
   assert.equal(second.previous_response_id, first.id);
   // the second prompt holds the first turn and its answer: more input than the first, most of it already evaluated
   assert.ok(second.usage!.input_tokens > first.usage!.input_tokens + first.usage!.output_tokens, JSON.stringify(second.usage));
-  assert.ok(second.usage!.input_tokens_details.cached_tokens >= first.usage!.input_tokens, JSON.stringify(second.usage));
+  // everything the first turn evaluated: its prompt and its answer's tokens (the last one sampled, never evaluated)
+  assert.ok(second.usage!.input_tokens_details.cached_tokens >= first.usage!.input_tokens + first.usage!.output_tokens - 1, JSON.stringify({ first: first.usage, second: second.usage }));
   const items = await openai.responses.inputItems.list(second.id);
   assert.equal(items.data.length, 1, "input_items lists this response's own input");
 
@@ -175,6 +176,24 @@ test("Anthropic errors come in Anthropic's shape: max_tokens is required, images
   const bad = await fetch(`${daemon.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": KEY }, body: "{not json" });
   assert.equal(bad.status, 400);
   assert.equal(((await bad.json()) as { type: string }).type, "error");
+  const huge = await post("/v1/messages", { model: CHAT, max_tokens: 4, messages: [{ role: "user", content: "x".repeat(2 * 1024 * 1024) }] });
+  assert.equal(huge.status, 413);
+  assert.equal(huge.body.error.type, "request_too_large");
+  const unknownPath = await post("/v1/messages/batches", {});
+  assert.equal(unknownPath.status, 404);
+  assert.equal(unknownPath.body.error.type, "not_found_error");
+});
+
+test("Responses errors come in OpenAI's shape: bad input, bad ids, unsupported modes", async () => {
+  const bad = await post("/v1/responses", { model: CHAT, input: 42 });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.type, "invalid_request_error");
+  assert.equal(bad.body.error.param, "input");
+  assert.equal((await post("/v1/responses", { model: CHAT, input: "hi", background: true })).body.error.param, "background");
+  assert.equal((await post("/v1/responses", { model: CHAT, input: "hi", include: ["file_search_call.results"] })).status, 400);
+  assert.equal((await post("/v1/responses", { model: "no-such-model", input: "hi" })).status, 404);
+  const items = await fetch(`${daemon.url}/v1/responses/resp_nope/input_items?limit=500`, { headers: { authorization: `Bearer ${KEY}` } });
+  assert.equal(items.status, 400, "limit is checked first");
 });
 
 test("chat logprobs: each token with its log-probability, bytes and top alternatives, in stream chunks too", async () => {

@@ -74,6 +74,8 @@ export interface GenerateResult {
   stopSequence?: string;
   /** Of the answer's tokens, when `logprobs` was asked for. */
   logprobs?: TokenLogprob[];
+  /** The tokens generated, a stop sequence's included. */
+  tokens: Token[];
 }
 
 type Metadata = { token: Token; confidence: number; probabilities?: Map<Token, number> };
@@ -187,6 +189,26 @@ export class LlamaChatModel {
     return this.model.detokenize(tokens, true);
   }
 
+  /**
+   * A rendered conversation whose start was answered here before, with that answer's own tokens put back in place of
+   * the answer's text as the template tokenized it: the tokens this context evaluated then, so their state is reused
+   * whole (a text tokenized again need not come out as the tokens that were generated). The rendering is returned
+   * unchanged unless it starts with the earlier prompt and holds the answer's text exactly there.
+   */
+  withEvaluatedAnswer(rendered: Token[], earlier: { prompt: readonly number[]; output: readonly number[]; text: string }): Token[] {
+    const prompt = earlier.prompt as readonly Token[];
+    const output = earlier.output as readonly Token[];
+    const { text } = earlier;
+    if (rendered.length < prompt.length || prompt.some((t, i) => rendered[i] !== t)) return rendered;
+    // stored ids from a file since replaced under the same id may lie outside this vocabulary
+    if (output.some((t) => t < 0 || t >= this.vocabularySize)) return rendered;
+    if (this.model.detokenize(output) !== text) return rendered; // a stop sequence's tokens were cut from the text
+    const retokenized = this.model.tokenize(text, false, "trimLeadingSpace"); // as inside the template, not at the start of a text
+    const at = prompt.length;
+    if (retokenized.some((t, i) => rendered[at + i] !== t)) return rendered;
+    return [...prompt, ...output, ...rendered.slice(at + retokenized.length)];
+  }
+
   /** One token's text (a piece of a word, a byte, or a special token) as it reads after the tokens `before` it. */
   pieceOf(token: Token, before: readonly Token[] = []): string {
     return this.model.detokenize([token], true, before);
@@ -212,6 +234,7 @@ export class LlamaChatModel {
     const limit = Math.min(options.maxTokens, room);
     let text = "";
     let completionTokens = 0;
+    const generated: Token[] = [];
     let finishReason: GenerateResult["finishReason"] = "length";
     let stopSequence: string | undefined;
     const wanted = options.logprobs;
@@ -256,6 +279,7 @@ export class LlamaChatModel {
       for await (const token of tokens) {
         if (signal.aborted) break;
         completionTokens++;
+        generated.push(token);
         const step = stops.push(detokenizer.push(token));
         emit(step.text);
         if (step.stopped) {
@@ -274,7 +298,7 @@ export class LlamaChatModel {
       signal.throwIfAborted();
       if (eog) finishReason = "stop";
       emit(stops.flush());
-      return { text, finishReason, promptTokens: prompt.length, reusedTokens: lease.reused, completionTokens, stopSequence, ...(wanted && { logprobs }) };
+      return { text, finishReason, promptTokens: prompt.length, reusedTokens: lease.reused, completionTokens, stopSequence, ...(wanted && { logprobs }), tokens: generated };
     } finally {
       if (background) this.backgroundRunning--;
       await lease.release(clean && !options.forget);

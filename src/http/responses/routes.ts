@@ -112,6 +112,7 @@ export function responsesRoutes(deps: CoreDeps & { responses: ResponseStore }): 
           logprobs,
           ...controlsOf(ctx, deps, body),
           stream: body.stream ?? false,
+          evaluated: previous?.evaluated,
         };
         const answer = await serveRequest(ctx, deps, request, surface);
         if (!answer || !store_ || !surface.final) return;
@@ -122,6 +123,7 @@ export function responsesRoutes(deps: CoreDeps & { responses: ResponseStore }): 
           conversation: [...storable(history), { role: "assistant", content: answer.text }],
           inputItems: input.items,
           response: surface.final,
+          evaluated: answer.evaluated,
         });
       },
     },
