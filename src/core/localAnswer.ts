@@ -6,7 +6,8 @@ import { randomUUID } from "node:crypto";
 import type { Token } from "node-llama-cpp";
 import type { Sampling } from "../engines/llama/chatModel.js";
 import { SchemaViolationError } from "../engines/llama/errors.js";
-import type { JsonConstraint, JsonConstraints } from "../engines/llama/grammar/constraints.js";
+import type { CallConstraint, JsonConstraint, JsonConstraints } from "../engines/llama/grammar/constraints.js";
+import type { CallSyntax } from "../engines/llama/grammar/schemaGrammar.js";
 import type { MemoryService } from "../memory/memoryService.js";
 import type { ModelDefaults } from "../models/entry.js";
 import type { ConfidenceProbe } from "../router/cascadeProbe.js";
@@ -20,6 +21,7 @@ import { sendJson } from "../http/respond.js";
 import type { RequestContext } from "../http/routes.js";
 import type { CoreRequest } from "./request.js";
 import type { Answer, AnswerWriter } from "./surface.js";
+import { CallStream } from "./toolCalls.js";
 
 /** What the generating endpoints need from the daemon. */
 export interface GenerationDeps {
@@ -44,6 +46,8 @@ export interface GenerationParams {
   priority: Priority;
   /** Log-probabilities for the client. */
   logprobs?: { top: number };
+  /** Tools offered: generation runs under the grammar of their calls, which are read out of the text as it streams. */
+  tools?: { constraint: CallConstraint; syntax: CallSyntax; names: string[] };
   /** Cascade mode: judges the first tokens and may abort the generation to escalate it. */
   probe?: ConfidenceProbe;
 }
@@ -82,6 +86,18 @@ export async function answerOnDevice(ctx: RequestContext, backend: ChatBackend, 
   };
   // the probe reads the same log-probabilities a client gets
   const logprobs = params.logprobs ?? (probe ? { top: 0 } : undefined);
+  const { tools } = params;
+  const calls = tools && new CallStream(tools.syntax, tools.names);
+  let content = "";
+  const send = (text: string, entries: Parameters<AnswerWriter["delta"]>[1]) => {
+    if (!calls) return void stream?.sendAll(writer.delta(text, entries));
+    for (const piece of calls.push(text)) {
+      if (piece.type === "text") {
+        content += piece.text;
+        stream?.sendAll(writer.delta(piece.text, entries));
+      } else stream?.sendAll(writer.toolCall!(piece));
+    }
+  };
   try {
     const remainingMs = params.deadlineMs === undefined ? undefined : params.deadlineMs - (performance.now() - ctx.started);
     const result = await backend.scheduler.run(
@@ -96,14 +112,14 @@ export async function answerOnDevice(ctx: RequestContext, backend: ChatBackend, 
           maxTokens: params.maxTokens,
           sampling: params.sampling,
           stop: params.stop,
-          grammar: params.constraint?.grammar,
+          grammar: params.constraint?.grammar ?? tools?.constraint.grammar,
           signal,
           evaluationPriority: EVALUATION_PRIORITY[params.priority],
           interactive: params.priority === "interactive",
           logprobs,
           onText: (text, entries) => {
             onToken();
-            stream?.sendAll(writer.delta(text, params.logprobs && entries));
+            send(text, params.logprobs && entries);
           },
           onLogprob: probe && ((entry) => probe.observe(entry.logprob)),
         });
@@ -114,6 +130,11 @@ export async function answerOnDevice(ctx: RequestContext, backend: ChatBackend, 
     // an answer cut by max_tokens is returned as it is (finish_reason "length"), as OpenAI does
     const violation = result.finishReason === "stop" ? params.constraint?.violation(result.text) : undefined;
     if (violation) throw new SchemaViolationError(violation);
+    const toolCalls = calls && (calls.complete ? calls.calls : calls.calls.slice(0, -1)); // a call cut by max_tokens is left out
+    for (const call of toolCalls ?? []) {
+      const wrong = tools!.constraint.violation.get(call.name)?.(call.arguments);
+      if (wrong) throw new SchemaViolationError(`the arguments of ${call.name}: ${wrong}`);
+    }
     onToken();
     metrics.tokensIn.inc(labels, result.promptTokens);
     metrics.tokensOut.inc(labels, result.completionTokens);
@@ -123,6 +144,7 @@ export async function answerOnDevice(ctx: RequestContext, backend: ChatBackend, 
     const { tokens, ...counts } = result;
     const answer: Answer = {
       ...counts,
+      ...(toolCalls && { text: content, toolCalls, finishReason: toolCalls.length && result.finishReason === "stop" ? "tool_calls" : result.finishReason }),
       logprobs: params.logprobs && result.logprobs,
       evaluated: { model: backend.entry.id, prompt: params.prompt, output: tokens, text: result.text },
       timings: { totalMs: performance.now() - ctx.started, promptMs: firstToken - admitted, generateMs: lastToken - firstToken },

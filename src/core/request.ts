@@ -32,6 +32,9 @@ export type CoreMessage =
 /** A conversation rendered with the model's chat template, or text the model continues as it is. */
 export type CorePrompt = { messages: CoreMessage[] } | { text: string };
 
+/** Whether and which tools the model may call: none, as it decides, at least one, or this one. */
+export type ToolChoice = "none" | "auto" | "required" | { name: string };
+
 export type OutputFormat = { type: "json_object" } | { type: "json_schema"; schema: Record<string, unknown>; param: string };
 
 /** How a local model evaluated an earlier turn of this conversation: its prompt, and the tokens of its answer. */
@@ -57,6 +60,10 @@ export interface CoreRequest {
   stop: string[];
   format?: OutputFormat;
   tools: ToolDefinition[];
+  /** "auto" when tools are given and the request does not say. */
+  toolChoice?: ToolChoice;
+  /** Several calls in one answer (OpenAI's default). */
+  parallelToolCalls?: boolean;
   /** Token log-probabilities with this many alternatives per token (0-20). */
   logprobs?: { top: number };
   /** Put the subject's most relevant memories into the system prompt. */

@@ -17,7 +17,7 @@ import { sendJson } from "../http/respond.js";
 import { setRouteHeaders } from "../http/routing.js";
 import type { RequestContext } from "../http/routes.js";
 import { answerFromCloud, cloudRequestOf } from "./cloudAnswer.js";
-import { answerOnDevice, samplingOf, type GenerationDeps } from "./localAnswer.js";
+import { answerOnDevice, samplingOf, type GenerationDeps, type GenerationParams } from "./localAnswer.js";
 import type { CoreRequest } from "./request.js";
 import type { RoutingDeps } from "./routingDeps.js";
 import type { Answer, Surface } from "./surface.js";
@@ -26,6 +26,7 @@ import type { Answer, Surface } from "./surface.js";
 export interface LocalPlan {
   prompt: Token[];
   constraint?: JsonConstraint;
+  tools?: GenerationParams["tools"];
 }
 
 const describeFailures = (failures: ChainFailure[]) => failures.map((f) => `${f.target}: ${f.kind}`).join(", ");
@@ -105,6 +106,7 @@ export class RoutedRequest {
         deadlineMs: request.deadlineMs,
         priority: request.priority,
         logprobs: request.logprobs,
+        tools: this.local.tools,
         probe,
       },
       this.surface.writer(this.backend.entry.id),

@@ -10,7 +10,8 @@ import { apiErrors } from "../http/errors.js";
 import { budgetKeyOf } from "../http/routing.js";
 import type { RequestContext } from "../http/routes.js";
 import type { GenerationDeps } from "./localAnswer.js";
-import type { CoreMessage, CorePrompt, CoreRequest, OutputFormat } from "./request.js";
+import type { LlamaChatModel } from "../engines/llama/chatModel.js";
+import type { CoreMessage, CorePrompt, CoreRequest, OutputFormat, ToolDefinition } from "./request.js";
 import { messagesOf } from "./request.js";
 import { RoutedRequest } from "./routedRequest.js";
 import type { RoutingDeps } from "./routingDeps.js";
@@ -23,7 +24,7 @@ function constraintFor(format: OutputFormat | undefined, constraints: JsonConstr
   return format.type === "json_object" ? constraints.anyObject() : constraints.forSchema(format.schema, format.param);
 }
 
-/** Tool calling is not served yet: a request that defines tools or carries their calls is refused on every surface. */
+/** Surfaces that do not translate tool calls yet refuse a request that defines tools or carries their calls. */
 export function refuseTools(request: Pick<CoreRequest, "tools" | "prompt" | "promptParam">, toolsParam = "tools"): void {
   if (request.tools.length > 0) throw apiErrors.invalidParam(toolsParam, `tools are not supported by this server yet (got ${request.tools.map((t) => t.name).join(", ")})`);
   if (messagesOf(request.prompt).some((m) => m.role === "tool" || (m.role === "assistant" && m.toolCalls?.length))) {
@@ -49,13 +50,40 @@ async function withMemories(prompt: CorePrompt, memory: CoreRequest["memory"], d
 export const cloudMessages = (messages: CoreMessage[]): CloudMessage[] => messages.flatMap((m) => (m.role === "tool" ? [] : [{ role: m.role, content: m.content }]));
 
 export interface ServeOptions {
-  /** The request field that defines tools, for the refusal ("tools"). */
-  toolsParam?: string;
+  /** The surface writes tool calls (its writer has `toolCall`); others refuse requests with tools. */
+  tools?: boolean;
+}
+
+const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/** Tools as the request offers them: valid names, each once, and a tool_choice naming one of them; none when the choice is "none". */
+function offeredTools(request: CoreRequest): ToolDefinition[] {
+  const { tools, toolChoice } = request;
+  tools.forEach((t, i) => {
+    if (!NAME.test(t.name)) throw apiErrors.invalidParam(`tools.${i}.function.name`, `tool names are 1-64 letters, digits, _ or -; got ${JSON.stringify(t.name)}`);
+    if (tools.findIndex((u) => u.name === t.name) !== i) throw apiErrors.invalidParam(`tools.${i}.function.name`, `the tool ${t.name} is defined twice`);
+  });
+  if (typeof toolChoice === "object" && !tools.some((t) => t.name === toolChoice.name)) {
+    throw apiErrors.invalidParam("tool_choice", `tool_choice names ${toolChoice.name}, which is not among the tools offered`);
+  }
+  if (toolChoice === "required" && tools.length === 0) throw apiErrors.invalidParam("tool_choice", 'tool_choice "required" needs tools');
+  return toolChoice === "none" ? [] : typeof toolChoice === "object" ? tools.filter((t) => t.name === toolChoice.name) : tools;
+}
+
+/** The grammar and syntax of the calls a model may make to the offered tools. */
+async function toolPlan(request: CoreRequest, offered: ToolDefinition[], model: LlamaChatModel, constraints: JsonConstraints) {
+  if (offered.length === 0) return undefined;
+  const syntax = model.callSyntax;
+  const functions = offered.map((t) => ({ name: t.name, parameters: t.parameters ?? { type: "object", properties: {} } }));
+  const constraint = await constraints.forCalls(functions, syntax, { many: request.parallelToolCalls ?? true, text: (request.toolChoice ?? "auto") === "auto" });
+  return { constraint, syntax, names: offered.map((t) => t.name) };
 }
 
 /** Answers a request on its surface; resolves with the answer given, or undefined when it was queued or its stream broke off. */
 export async function serveRequest(ctx: RequestContext, deps: CoreDeps, request: CoreRequest, surface: Surface, options: ServeOptions = {}): Promise<Answer | undefined> {
-  refuseTools(request, options.toolsParam);
+  if (!options.tools) refuseTools(request);
+  const offered = offeredTools(request);
+  if (offered.length && request.format) throw apiErrors.invalidParam("response_format", "response_format and tools cannot be combined: the calls have their own grammar");
   const { router, budget } = deps.routing;
   const route = router.routeFor(request.model);
   if (!route) throw apiErrors.modelNotFound(request.model);
@@ -64,7 +92,9 @@ export async function serveRequest(ctx: RequestContext, deps: CoreDeps, request:
   return deps.models.useChat(route.local, request.keepAliveMs, async (backend) => {
     const { model, scheduler } = backend;
     const messages = cloudMessages(messagesOf(prompt));
-    const rendered = "messages" in prompt ? model.renderChat(messages) : model.tokenizeText(prompt.text);
+    const functions = Object.fromEntries(offered.map((t) => [t.name, { description: t.description, params: t.parameters }]));
+    const rendered = "messages" in prompt ? model.renderChat(messagesOf(prompt), functions) : model.tokenizeText(prompt.text);
+    const tools = await toolPlan(request, offered, model, deps.constraints());
     const earlier = request.evaluated;
     const tokens = earlier?.model === backend.entry.id ? model.withEvaluatedAnswer(rendered, earlier) : rendered;
     const room = model.sequenceContextSize - tokens.length;
@@ -83,8 +113,12 @@ export async function serveRequest(ctx: RequestContext, deps: CoreDeps, request:
         waitMs: scheduler.predictedWaitMs(request.priority),
         busy: scheduler.busy > 0,
       },
-      localOnly: constraint ? "the output format is applied by the local grammar engine" : undefined,
+      localOnly: constraint
+        ? "the output format is applied by the local grammar engine"
+        : request.tools.length || messages.length !== messagesOf(prompt).length
+          ? "tool calls are answered on the device for now"
+          : undefined,
     };
-    return new RoutedRequest(ctx, deps, { ...request, prompt, maxTokens }, surface, backend, input, { prompt: tokens, constraint }).serve();
+    return new RoutedRequest(ctx, deps, { ...request, prompt, maxTokens }, surface, backend, input, { prompt: tokens, constraint, tools }).serve();
   });
 }

@@ -5,7 +5,8 @@
 import type { ServerResponse } from "node:http";
 import type { EventStream } from "../http/eventStream.js";
 import type { TokenLogprob } from "./logprobs.js";
-import type { EvaluatedTurn } from "./request.js";
+import type { EvaluatedTurn, ToolCall } from "./request.js";
+import type { CallPiece } from "./toolCalls.js";
 
 /** Wall-clock phases of one answer, for APIs that report them (Ollama's durations). */
 export interface Timings {
@@ -18,8 +19,11 @@ export interface Timings {
 
 /** An answer, the device's or a cloud model's. */
 export interface Answer {
+  /** The text answer, or the text before the tool calls. */
   text: string;
-  finishReason: "stop" | "length" | "content_filter";
+  finishReason: "stop" | "length" | "content_filter" | "tool_calls";
+  /** The calls the model made, each validated against its function's schema. */
+  toolCalls?: ToolCall[];
   /** The stop sequence that ended it, when one did (a cloud answer may not say). */
   stopSequence?: string;
   promptTokens: number;
@@ -37,6 +41,8 @@ export interface AnswerWriter {
   /** The stream's first events, sent once a slot (or the cloud) answers. */
   opening(promptTokens: number): unknown[];
   delta(text: string, logprobs: TokenLogprob[] | undefined): unknown[];
+  /** A tool call beginning (its id and name) or a fragment of its arguments; only surfaces that serve tools write them. */
+  toolCall?(piece: Exclude<CallPiece, { type: "text" }>): unknown[];
   /** The stream's last events: finish reason, usage, statistics. */
   closing(answer: Answer): unknown[];
   /** The whole answer as one object. */

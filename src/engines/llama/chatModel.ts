@@ -9,7 +9,9 @@
  */
 import {
   LlamaGrammarEvaluationState,
+  LlamaText,
   type ChatHistoryItem,
+  type ChatModelFunctions,
   type Llama,
   type LlamaContext,
   type LlamaGrammar,
@@ -18,15 +20,28 @@ import {
 } from "node-llama-cpp";
 import { likeliest, logprobOf, utf8Bytes, type TokenLogprob } from "../../core/logprobs.js";
 import type { ModelDefaults, TemplateOverride } from "../../models/entry.js";
+import type { CallSyntax } from "./grammar/schemaGrammar.js";
 import { chooseChatTemplate, type TemplateChoice } from "./chatTemplate.js";
 import { ContextLengthError } from "./errors.js";
 import { SequencePool } from "./sequencePool.js";
 import { IncrementalDetokenizer, StopMatcher } from "./textStream.js";
 
-export interface ChatMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
-}
+/** A turn of a conversation: text, an assistant's tool calls, or a tool's result for one of them. */
+export type ChatMessage =
+  | { role: "system" | "user"; content: string }
+  | { role: "assistant"; content: string; toolCalls?: readonly { id: string; name: string; arguments: string }[] }
+  | { role: "tool"; content: string; toolCallId: string };
+
+/** Functions offered to the model, rendered by its chat template. */
+export type OfferedFunctions = Record<string, { description?: string; params?: Record<string, unknown> }>;
+
+const parsed = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
 
 export interface Sampling {
   temperature: number;
@@ -157,14 +172,40 @@ export class LlamaChatModel {
     return this.context.contextSize;
   }
 
-  renderChat(messages: readonly ChatMessage[]): Token[] {
+  /**
+   * The conversation as the model's chat template renders it, the functions offered (if any) included: an assistant's
+   * calls become the template's call syntax, each followed by the tool's result for it.
+   */
+  renderChat(messages: readonly ChatMessage[], functions?: OfferedFunctions): Token[] {
     const system = this.defaults.system;
-    const withSystem = system && !messages.some((m) => m.role === "system") ? [{ role: "system" as const, content: system }, ...messages] : messages;
-    const history: ChatHistoryItem[] = withSystem.map((m) =>
-      m.role === "assistant" ? { type: "model", response: [m.content] } : { type: m.role, text: m.content },
-    );
+    const withSystem: readonly ChatMessage[] = system && !messages.some((m) => m.role === "system") ? [{ role: "system", content: system }, ...messages] : messages;
+    const results = new Map(withSystem.flatMap((m) => (m.role === "tool" ? [[m.toolCallId, m.content] as const] : [])));
+    const history: ChatHistoryItem[] = [];
+    for (const m of withSystem) {
+      if (m.role === "tool") continue; // rendered after the call it answers
+      if (m.role !== "assistant") {
+        history.push({ type: m.role, text: m.content });
+        continue;
+      }
+      const calls = (m.toolCalls ?? []).map((c) => ({ type: "functionCall" as const, name: c.name, params: parsed(c.arguments), result: parsed(results.get(c.id) ?? "") }));
+      const response = [...(m.content ? [m.content] : []), ...calls];
+      const previous = history.at(-1);
+      // an answer after tool results continues the turn that called them
+      if (previous?.type === "model" && typeof previous.response.at(-1) === "object") previous.response.push(...response);
+      else history.push({ type: "model", response });
+    }
     history.push({ type: "model", response: [] });
-    return this.template.wrapper.generateContextState({ chatHistory: history }).contextText.tokenize(this.model.tokenizer);
+    // the template only describes the schema to the model; the grammar enforces it
+    const availableFunctions = functions && Object.keys(functions).length ? (functions as ChatModelFunctions) : undefined;
+    const state = this.template.wrapper.generateContextState({ chatHistory: history, availableFunctions });
+    return state.contextText.tokenize(this.model.tokenizer);
+  }
+
+  /** How this model's chat template writes a tool call (node-llama-cpp's wrappers know each template's syntax). */
+  get callSyntax(): CallSyntax {
+    const call = this.template.wrapper.settings.functions.call;
+    const text = (value: unknown) => LlamaText(value as string).toString();
+    return { prefix: text(call.prefix), paramsPrefix: text(call.paramsPrefix), suffix: text(call.suffix), between: "\n" };
   }
 
   /** Plain-text prompt as the model's tokenizer reads it, with BOS when the model wants one. */

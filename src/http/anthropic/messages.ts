@@ -5,7 +5,7 @@
  */
 import type { CoreMessage, CoreRequest } from "../../core/request.js";
 import { newId } from "../../core/localAnswer.js";
-import { cloudMessages, refuseTools, serveRequest, type CoreDeps } from "../../core/serveRequest.js";
+import { refuseTools, serveRequest, type CoreDeps } from "../../core/serveRequest.js";
 import type { Answer, AnswerWriter, Surface } from "../../core/surface.js";
 import { readJsonBody } from "../body.js";
 import { apiErrors } from "../errors.js";
@@ -112,7 +112,7 @@ export function anthropicRoutes(deps: CoreDeps): Route[] {
         const route = deps.routing.router.routeFor(body.model);
         if (!route) throw apiErrors.modelNotFound(body.model);
         // counted as the route's local model reads the conversation, its chat template included
-        const count = await deps.models.useChat(route.local, undefined, async (b) => b.model.renderChat(cloudMessages(prompt.messages)).length);
+        const count = await deps.models.useChat(route.local, undefined, async (b) => b.model.renderChat(prompt.messages).length);
         sendJson(ctx.res, 200, { input_tokens: count });
       },
     },

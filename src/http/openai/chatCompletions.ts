@@ -49,12 +49,14 @@ export function chatCompletionsRoute(deps: CoreDeps): Route {
         stop: body.stop,
         format: formatOf(body.response_format, "response_format.json_schema.schema"),
         tools: (body.tools ?? []).map((t) => t.function),
+        toolChoice: body.tool_choice,
+        parallelToolCalls: body.parallel_tool_calls,
         logprobs: body.logprobs ? { top: body.top_logprobs ?? 0 } : undefined,
         memory: body.memory,
         ...controlsOf(ctx, deps, body),
         stream: body.stream ?? false,
       };
-      await serveRequest(ctx, deps, request, chatSurface(body.stream_options?.include_usage ?? false));
+      await serveRequest(ctx, deps, request, chatSurface(body.stream_options?.include_usage ?? false), { tools: true });
     },
   };
 }

@@ -22,8 +22,13 @@ export type ChatMessage = z.infer<typeof ChatMessage>;
 
 export const FunctionTool = z.object({
   type: z.literal("function"),
-  function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional() }),
+  function: z.object({ name: z.string(), description: z.string().optional(), parameters: z.record(z.string(), z.unknown(), { error: "parameters must be a JSON Schema object" }).optional(), strict: nullable(z.boolean()) }),
 });
+
+export const ToolChoice = z.union(
+  [z.enum(["none", "auto", "required"]), z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }).transform((c) => ({ name: c.function.name }))],
+  { error: 'tool_choice must be "none", "auto", "required" or {"type": "function", "function": {"name": ...}}' },
+);
 
 const Stop = nullable(z.union([z.string().min(1), z.array(z.string().min(1)).max(4, "at most 4 stop sequences")])).transform((s) =>
   s === undefined ? [] : typeof s === "string" ? [s] : s,
@@ -74,6 +79,8 @@ export const ChatCompletionRequest = z
     /** edged: put the subject's most relevant memories into the system prompt. */
     memory: nullable(z.object({ subject: z.string().min(1), namespace: z.string().min(1).optional(), k: z.number().int().min(1).max(20).default(5) })),
     tools: nullable(z.array(FunctionTool)),
+    tool_choice: nullable(ToolChoice),
+    parallel_tool_calls: nullable(z.boolean()),
   });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 

@@ -5,7 +5,7 @@
 import type { Llama, LlamaGrammar } from "node-llama-cpp";
 import { InvalidGrammarError } from "../errors.js";
 import { unsupportedSchemaReason, type JsonSchemaNode } from "./jsonSchemaSubset.js";
-import { grammarForSchema } from "./schemaGrammar.js";
+import { grammarForCalls, grammarForSchema, type CallSyntax } from "./schemaGrammar.js";
 import { validatorFor, type Validate } from "./schemaValidator.js";
 
 export interface JsonConstraint {
@@ -14,7 +14,20 @@ export interface JsonConstraint {
   violation: Validate;
 }
 
+/** Tool calls: the grammar of the template's call syntax, and each function's check of its arguments. */
+export interface CallConstraint {
+  grammar: LlamaGrammar;
+  violation: ReadonlyMap<string, Validate>;
+}
+
+export interface CallFunction {
+  name: string;
+  parameters: Record<string, unknown>;
+}
+
 export class JsonConstraints {
+  private readonly calls = new Map<string, Promise<CallConstraint>>();
+
   private readonly cache = new Map<string, Promise<JsonConstraint>>();
 
   constructor(
@@ -42,6 +55,36 @@ export class JsonConstraints {
     made.catch(() => this.cache.delete(key));
     if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, made);
+    return made;
+  }
+
+  /**
+   * The constraint of calls to these functions; `many` allows several calls in one answer, `text` a text answer
+   * (or text, then calls) instead. A function whose parameters cannot be enforced is refused naming it.
+   */
+  forCalls(functions: readonly CallFunction[], syntax: CallSyntax, options: { many: boolean; text: boolean }): Promise<CallConstraint> {
+    for (const [i, f] of functions.entries()) {
+      const unsupported = unsupportedSchemaReason(f.parameters);
+      const param = `tools.${i}.function.parameters`;
+      if (unsupported) return Promise.reject(new InvalidGrammarError(`${param} cannot be enforced: ${unsupported}`, param));
+    }
+    const key = JSON.stringify([functions, syntax, options]);
+    const cached = this.calls.get(key);
+    if (cached) return cached;
+    const made = (async () => {
+      let text: string;
+      try {
+        text = grammarForCalls(functions.map((f) => ({ name: f.name, parameters: f.parameters as JsonSchemaNode })), syntax, options);
+      } catch (error) {
+        if (error instanceof InvalidGrammarError) throw new InvalidGrammarError(`tools cannot be enforced: ${error.message}`, "tools");
+        throw error;
+      }
+      const grammar = await this.llama.createGrammar({ grammar: text });
+      return { grammar, violation: new Map(functions.map((f) => [f.name, validatorFor(f.parameters as JsonSchemaNode)])) };
+    })();
+    made.catch(() => this.calls.delete(key));
+    if (this.calls.size >= this.maxCached) this.calls.delete(this.calls.keys().next().value!);
+    this.calls.set(key, made);
     return made;
   }
 

@@ -268,3 +268,31 @@ export function grammarForSchema(schema: JsonSchemaNode): string {
   const builder = new GrammarBuilder({ ...((schema.definitions ?? {}) as Record<string, JsonSchemaNode>), ...((schema.$defs ?? {}) as Record<string, JsonSchemaNode>) });
   return builder.build(builder.node(schema, ""));
 }
+
+/** Calls in one answer at the most: a small model may otherwise call on and on until max_tokens. */
+export const MAX_CALLS = 8;
+
+/** How a chat template writes a call: `prefix name paramsPrefix {arguments} suffix`, calls `between` one another. */
+export interface CallSyntax {
+  prefix: string;
+  paramsPrefix: string;
+  suffix: string;
+  between: string;
+}
+
+/**
+ * The grammar of tool calls in the template's syntax: one call or several, each naming one of the functions and
+ * its arguments valid for that function's schema; with `text`, an answer may instead be text, or text then calls
+ * (text that never starts the call syntax, so a call can only begin where the grammar constrains it).
+ */
+export function grammarForCalls(functions: readonly { name: string; parameters: JsonSchemaNode }[], syntax: CallSyntax, options: { many: boolean; text: boolean }): string {
+  const defs = Object.assign({}, ...functions.map((f) => ({ ...((f.parameters.definitions ?? {}) as object), ...((f.parameters.$defs ?? {}) as object) })));
+  const builder = new GrammarBuilder(defs);
+  const alternatives = functions.map((f, i) => `${literal(f.name)} ${literal(syntax.paramsPrefix)} ${builder.node(f.parameters, `tools.${i}.parameters`)}`);
+  const call = builder.rule(`${literal(syntax.prefix)} (${alternatives.join(" | ")}) ${literal(syntax.suffix)}`, "call");
+  const calls = options.many ? builder.rule(`${call} (${literal(syntax.between)} ${call}){0,${MAX_CALLS - 1}}`, "calls") : call;
+  if (!options.text) return builder.build(calls);
+  const first = syntax.prefix[0]!;
+  const text = builder.rule(`[^${first.replace(/[\\\]^-]/g, "\\$&")}]+`, "text");
+  return builder.build(`${calls} | ${text} ${calls}?`);
+}

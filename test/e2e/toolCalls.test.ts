@@ -1,0 +1,143 @@
+/**
+ * Tool calling on the device through OpenAI chat completions, driven by the official openai client: every
+ * tool_choice, calls constrained by a grammar to the offered names and each function's schema, arguments streamed in
+ * fragments, history with tool calls and results, and bad definitions refused naming the parameter.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import OpenAI, { APIError } from "openai";
+import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
+import { validatorFor } from "../../src/engines/llama/grammar/schemaValidator.js";
+
+const MODEL = "edged-kjv:q4_k_m";
+let daemon: RunningDaemon;
+let client: OpenAI;
+
+const verse = { type: "object", properties: { book: { enum: ["Genesis", "Exodus", "Ruth"] }, chapter: { type: "integer", minimum: 1, maximum: 50 } }, required: ["book", "chapter"], additionalProperties: false };
+const psalm = { type: "object", properties: { number: { type: "integer", minimum: 1, maximum: 150 } }, required: ["number"], additionalProperties: false };
+// no descriptions: the template's account of the tools already fills most of the bundled model's 512-token context
+const tools: OpenAI.ChatCompletionTool[] = [
+  { type: "function", function: { name: "find_verse", parameters: verse } },
+  { type: "function", function: { name: "read_psalm", parameters: psalm } },
+];
+const check = { find_verse: validatorFor(verse), read_psalm: validatorFor(psalm) } as Record<string, (text: string) => string | undefined>;
+const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "Read me the first chapter of Ruth" }];
+
+before(async () => {
+  daemon = await startDaemon();
+  client = new OpenAI({ baseURL: daemon.baseURL, apiKey: "unused", maxRetries: 0 });
+});
+after(async () => {
+  await daemon.stop();
+});
+
+const functionCalls = (m: OpenAI.ChatCompletionMessage) => (m.tool_calls ?? []).map((c) => (c as OpenAI.ChatCompletionMessageFunctionToolCall));
+
+test('tool_choice "required": every answer is a call to an offered tool whose arguments validate (12 seeds, temperature 1)', async () => {
+  for (let seed = 1; seed <= 12; seed++) {
+    // one call per answer for half the seeds; up to 8 parallel calls for the rest, which may run into max_tokens
+    const parallel = seed > 6;
+    const r = await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: "required", parallel_tool_calls: parallel, max_tokens: 400, temperature: 1, seed });
+    const choice = r.choices[0]!;
+    if (!parallel) assert.equal(choice.finish_reason, "tool_calls", `seed ${seed}`);
+    assert.equal(choice.message.content, null);
+    const calls = functionCalls(choice.message);
+    assert.ok(calls.length >= 1 && calls.length <= 8, `seed ${seed}: ${calls.length} calls`);
+    if (!parallel) assert.equal(calls.length, 1);
+    for (const call of calls) {
+      assert.match(call.id, /^call_/);
+      assert.ok(call.function.name in check, call.function.name);
+      assert.equal(check[call.function.name]!(call.function.arguments), undefined, call.function.arguments);
+    }
+  }
+});
+
+test("a named function is the one called; parallel_tool_calls false makes one call; none answers in text", async () => {
+  const named = await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: { type: "function", function: { name: "read_psalm" } }, parallel_tool_calls: false, max_tokens: 200 });
+  const calls = functionCalls(named.choices[0]!.message);
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0]!.function.name, "read_psalm");
+  assert.equal(check.read_psalm!(calls[0]!.function.arguments), undefined);
+
+  const none = await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: "none", max_tokens: 16 });
+  assert.equal(none.choices[0]!.message.tool_calls, undefined);
+  assert.ok(["stop", "length"].includes(none.choices[0]!.finish_reason));
+  assert.ok(!none.choices[0]!.message.content!.includes("||call"), "no call syntax leaks into content");
+});
+
+test('"auto" (the default with tools): either text without any call syntax, or calls that validate', async () => {
+  for (let seed = 1; seed <= 6; seed++) {
+    const r = await client.chat.completions.create({ model: MODEL, messages, tools, max_tokens: 120, temperature: 1, seed });
+    const m = r.choices[0]!.message;
+    assert.ok(!(m.content ?? "").includes("||call"), "call syntax never reaches content");
+    for (const call of functionCalls(m)) assert.equal(check[call.function.name]!(call.function.arguments), undefined);
+    if (m.tool_calls?.length) assert.equal(r.choices[0]!.finish_reason, "tool_calls");
+  }
+});
+
+test("streaming sends each call's id and name first, then its arguments in fragments that join into valid JSON", async () => {
+  const stream = await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: "required", parallel_tool_calls: false, max_tokens: 200, stream: true });
+  const calls: { id?: string; name?: string; arguments: string; fragments: number }[] = [];
+  let finish: string | null = null;
+  for await (const chunk of stream) {
+    for (const d of chunk.choices[0]?.delta.tool_calls ?? []) {
+      const call = (calls[d.index] ??= { arguments: "", fragments: 0 });
+      if (d.id) {
+        assert.equal(call.id, undefined, "the id comes once");
+        call.id = d.id;
+        call.name = d.function!.name;
+      } else {
+        assert.ok(call.id, "arguments come after the call's head");
+        call.arguments += d.function!.arguments ?? "";
+        call.fragments++;
+      }
+    }
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+  }
+  assert.equal(finish, "tool_calls");
+  assert.ok(calls.length >= 1);
+  for (const call of calls) {
+    assert.ok(call.fragments > 1, `arguments streamed in ${call.fragments} fragments`);
+    assert.equal(check[call.name!]!(call.arguments), undefined, call.arguments);
+  }
+});
+
+test("a history with tool calls and their results is answered (content null on the assistant turn)", async () => {
+  const r = await client.chat.completions.create({
+    model: MODEL,
+    tools,
+    max_tokens: 12,
+    tool_choice: "none",
+    messages: [
+      ...messages,
+      { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "find_verse", arguments: '{"book": "Ruth", "chapter": 1}' } }] },
+      { role: "tool", tool_call_id: "call_1", content: "Whither thou goest, I will go" },
+    ],
+  });
+  assert.equal(r.choices[0]!.message.role, "assistant");
+  assert.ok(r.usage!.prompt_tokens > 30, "the call and its result are in the prompt");
+});
+
+test("bad tool definitions and choices are 400 naming the parameter", async () => {
+  const bad = async (body: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming>, param: string) =>
+    assert.rejects(client.chat.completions.create({ model: MODEL, messages, max_tokens: 4, ...body }), (e: APIError) => e.status === 400 && e.param === param, param);
+  await bad({ tools: [{ type: "function", function: { name: "has space", parameters: psalm } }] }, "tools.0.function.name");
+  await bad({ tools: [tools[0]!, tools[0]!] }, "tools.1.function.name");
+  await bad({ tools: [{ type: "function", function: { name: "lookup", parameters: { type: "object", properties: { q: { type: "string", pattern: "^a" } } } } }] }, "tools.0.function.parameters");
+  await bad({ tools, tool_choice: { type: "function", function: { name: "not_offered" } } }, "tool_choice");
+  await bad({ tool_choice: "required" }, "tool_choice");
+  await bad({ tools, response_format: { type: "json_object" } }, "response_format");
+});
+
+test("surfaces that do not translate tool calls yet refuse them with 400 in their own shape", async () => {
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${daemon.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+  const anthropic = await post("/v1/messages", { model: MODEL, max_tokens: 4, tools: [{ name: "read_psalm", input_schema: psalm }], messages: [{ role: "user", content: "hi" }] });
+  assert.equal(anthropic.status, 400);
+  assert.equal(anthropic.body.type, "error");
+  const ollama = await post("/api/chat", { model: MODEL, stream: false, tools, messages: [{ role: "user", content: "hi" }] });
+  assert.equal(ollama.status, 400);
+  assert.match(ollama.body.error, /tools/);
+});
