@@ -19,8 +19,12 @@ export const RESPONSE_MIGRATIONS = [
    ) STRICT;`,
 ];
 
-/** A turn of a stored conversation (tool turns arrive with tool calling). */
-export const StoredMessage = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
+/** A turn of a stored conversation: text, an assistant's tool calls, or a tool's result. */
+export const StoredMessage = z.union([
+  z.object({ role: z.enum(["system", "user"]), content: z.string() }),
+  z.object({ role: z.literal("assistant"), content: z.string(), toolCalls: z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() })).optional() }),
+  z.object({ role: z.literal("tool"), content: z.string(), toolCallId: z.string() }),
+]);
 export type StoredMessage = z.infer<typeof StoredMessage>;
 
 export interface StoredResponse {

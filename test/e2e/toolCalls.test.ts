@@ -1,10 +1,13 @@
 /**
- * Tool calling on the device through OpenAI chat completions, driven by the official openai client: every
+ * Tool calling on the device through every surface (OpenAI chat and Responses, Anthropic Messages, Ollama chat),
+ * driven by the official clients: every
  * tool_choice, calls constrained by a grammar to the offered names and each function's schema, arguments streamed in
  * fragments, history with tool calls and results, and bad definitions refused naming the parameter.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import Anthropic from "@anthropic-ai/sdk";
+import { Ollama } from "ollama";
 import OpenAI, { APIError } from "openai";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
 import { validatorFor } from "../../src/engines/llama/grammar/schemaValidator.js";
@@ -129,15 +132,92 @@ test("bad tool definitions and choices are 400 naming the parameter", async () =
   await bad({ tools, response_format: { type: "json_object" } }, "response_format");
 });
 
-test("surfaces that do not translate tool calls yet refuse them with 400 in their own shape", async () => {
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${daemon.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
-  const anthropic = await post("/v1/messages", { model: MODEL, max_tokens: 4, tools: [{ name: "read_psalm", input_schema: psalm }], messages: [{ role: "user", content: "hi" }] });
-  assert.equal(anthropic.status, 400);
-  assert.equal(anthropic.body.type, "error");
-  const ollama = await post("/api/chat", { model: MODEL, stream: false, tools, messages: [{ role: "user", content: "hi" }] });
-  assert.equal(ollama.status, 400);
-  assert.match(ollama.body.error, /tools/);
+test("Anthropic Messages: tool_choice any gives tool_use blocks; a stream sends input_json_delta; a tool_result round trip is answered", async () => {
+  const anthropic = new Anthropic({ baseURL: daemon.url, apiKey: "unused", maxRetries: 0 });
+  const anthropicTools = [
+    { name: "find_verse", input_schema: verse as Anthropic.Tool.InputSchema },
+    { name: "read_psalm", input_schema: psalm as Anthropic.Tool.InputSchema },
+  ];
+  const m = await anthropic.messages.create({ model: MODEL, max_tokens: 200, tools: anthropicTools, tool_choice: { type: "any", disable_parallel_tool_use: true }, messages: [{ role: "user", content: "Read me the first chapter of Ruth" }] });
+  assert.equal(m.stop_reason, "tool_use");
+  const uses = m.content.filter((b): b is Anthropic.ToolUseBlock => b.type === "tool_use");
+  assert.equal(uses.length, 1);
+  assert.equal(check[uses[0]!.name]!(JSON.stringify(uses[0]!.input)), undefined);
+
+  const stream = anthropic.messages.stream({ model: MODEL, max_tokens: 200, tools: anthropicTools, tool_choice: { type: "tool", name: "find_verse" }, messages: [{ role: "user", content: "Ruth" }] });
+  let partial = "";
+  let started = false;
+  for await (const event of stream) {
+    if (event.type === "content_block_start" && event.content_block.type === "tool_use") started = true;
+    if (event.type === "content_block_delta" && event.delta.type === "input_json_delta") partial += event.delta.partial_json;
+  }
+  const final = await stream.finalMessage();
+  assert.ok(started);
+  const use = final.content.find((b): b is Anthropic.ToolUseBlock => b.type === "tool_use")!;
+  assert.equal(use.name, "find_verse");
+  assert.deepEqual(use.input, JSON.parse(partial));
+  assert.equal(final.stop_reason, "tool_use");
+
+  const after = await anthropic.messages.create({
+    model: MODEL,
+    max_tokens: 8,
+    tools: anthropicTools,
+    tool_choice: { type: "none" },
+    messages: [
+      { role: "user", content: "Ruth" },
+      { role: "assistant", content: [{ type: "tool_use", id: use.id, name: use.name, input: use.input }] },
+      { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "Whither thou goest, I will go" }] },
+    ],
+  });
+  assert.ok(["end_turn", "max_tokens"].includes(after.stop_reason!));
+  assert.ok(!after.content.some((b) => b.type === "tool_use"));
+});
+
+test("Responses: function_call output items, argument delta events, and a function_call_output continuing the conversation", async () => {
+  const responseTools: OpenAI.Responses.FunctionTool[] = [
+    { type: "function", name: "find_verse", parameters: verse, strict: true },
+    { type: "function", name: "read_psalm", parameters: psalm, strict: true },
+  ];
+  const r = await client.responses.create({ model: MODEL, input: "Read me the first chapter of Ruth", tools: responseTools, tool_choice: "required", parallel_tool_calls: false, max_output_tokens: 200 });
+  const calls = r.output.filter((o): o is OpenAI.Responses.ResponseFunctionToolCall => o.type === "function_call");
+  assert.equal(calls.length, 1);
+  assert.equal(check[calls[0]!.name]!(calls[0]!.arguments), undefined);
+
+  const stream = client.responses.stream({ model: MODEL, input: "Ruth", tools: responseTools, tool_choice: { type: "function", name: "read_psalm" }, max_output_tokens: 200, parallel_tool_calls: false });
+  let deltas = "";
+  let doneArguments = "";
+  for await (const event of stream) {
+    if (event.type === "response.function_call_arguments.delta") deltas += event.delta;
+    if (event.type === "response.function_call_arguments.done") doneArguments = event.arguments;
+  }
+  const final = await stream.finalResponse();
+  assert.equal(deltas, doneArguments);
+  const call = final.output.find((o) => o.type === "function_call") as OpenAI.Responses.ResponseFunctionToolCall;
+  assert.equal(call.name, "read_psalm");
+  assert.equal(call.arguments, doneArguments);
+
+  const next = await client.responses.create({ model: MODEL, previous_response_id: r.id, input: [{ type: "function_call_output", call_id: calls[0]!.call_id, output: "Whither thou goest" }], tools: responseTools, tool_choice: "none", max_output_tokens: 8 });
+  assert.equal(next.status === "completed" || next.status === "incomplete", true);
+  assert.ok(!next.output.some((o) => o.type === "function_call"));
+});
+
+test("Ollama chat: tools with calls whose arguments are objects, and tool results matched by tool_name", async () => {
+  const ollama = new Ollama({ host: daemon.url });
+  for (let seed = 1; seed <= 4; seed++) {
+    // the same definitions: Ollama's are OpenAI's shape, typed more narrowly by its client
+    const r = await ollama.chat({ model: MODEL, messages: [{ role: "user", content: "Read me the first chapter of Ruth" }], tools: tools as never, options: { num_predict: 120, seed, temperature: 1 } });
+    assert.ok(!r.message.content.includes("||call"));
+    for (const call of r.message.tool_calls ?? []) assert.equal(check[call.function.name]!(JSON.stringify(call.function.arguments)), undefined);
+  }
+  const round = await ollama.chat({
+    model: MODEL,
+    options: { num_predict: 8 },
+    messages: [
+      { role: "user", content: "Read me the first chapter of Ruth" },
+      { role: "assistant", content: "", tool_calls: [{ function: { name: "find_verse", arguments: { book: "Ruth", chapter: 1 } } }] },
+      { role: "tool", content: "Whither thou goest, I will go", tool_name: "find_verse" },
+    ],
+  });
+  assert.equal(round.done, true);
+  assert.ok(round.prompt_eval_count > 20);
 });

@@ -32,8 +32,16 @@ const prompt = {
   tools: z.array(Tool).optional(),
 };
 
+const ToolChoice = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
+  z.object({ type: z.literal("any"), disable_parallel_tool_use: z.boolean().optional() }),
+  z.object({ type: z.literal("tool"), name: z.string(), disable_parallel_tool_use: z.boolean().optional() }),
+  z.object({ type: z.literal("none") }),
+]);
+
 export const MessagesRequest = z.object({
   ...prompt,
+  tool_choice: ToolChoice.optional(),
   max_tokens: z.number({ error: "Field required" }).int().min(1),
   stop_sequences: z.array(z.string().min(1)).optional(),
   temperature: z.number().min(0).max(1).optional(),
@@ -41,7 +49,6 @@ export const MessagesRequest = z.object({
   top_k: z.number().int().min(0).optional(),
   metadata: z.object({ user_id: z.string().nullish() }).optional(),
   stream: z.boolean().optional(),
-  tool_choice: z.unknown().optional(),
   thinking: z
     .object({ type: z.string() })
     .refine((t) => t.type === "disabled", "extended thinking is not supported by this model")

@@ -1,7 +1,7 @@
 /** POST /api/chat and POST /api/generate: Ollama's bodies read into the core request; NDJSON streams by default, Ollama's statistics at the end. */
 import { durationMs, type Duration } from "../../config/duration.js";
 import type { TokenLogprob } from "../../core/logprobs.js";
-import type { CoreMessage, CorePrompt, CoreRequest, OutputFormat } from "../../core/request.js";
+import type { CoreMessage, CorePrompt, CoreRequest, OutputFormat, ToolCall } from "../../core/request.js";
 import { serveRequest, type CoreDeps } from "../../core/serveRequest.js";
 import type { Answer, AnswerWriter, Surface } from "../../core/surface.js";
 import { readJsonBody } from "../body.js";
@@ -33,12 +33,16 @@ function formatOf(format: ChatRequest["format"]): OutputFormat | undefined {
 
 const ollamaLogprobs = (entries: TokenLogprob[] | null | undefined) => entries?.map((e) => ({ token: e.token, logprob: e.logprob, bytes: e.bytes, top_logprobs: e.top }));
 
+/** Ollama's calls: arguments as an object. */
+const ollamaCalls = (calls: readonly ToolCall[]) => calls.map((c) => ({ function: { name: c.name, arguments: JSON.parse(c.arguments) as unknown } }));
+
 function ollamaWriter(model: string, kind: "chat" | "generate"): AnswerWriter {
   const piece = (text: string) => (kind === "chat" ? { message: { role: "assistant", content: text } } : { response: text });
   const head = () => ({ model, created_at: new Date().toISOString() });
   const stats = (a: Answer) => ({
     done: true,
-    done_reason: a.finishReason,
+    // Ollama says "stop" for an answer that calls tools
+    done_reason: a.finishReason === "tool_calls" ? "stop" : a.finishReason,
     total_duration: ns(a.timings.totalMs),
     load_duration: 0,
     prompt_eval_count: a.promptTokens,
@@ -47,11 +51,28 @@ function ollamaWriter(model: string, kind: "chat" | "generate"): AnswerWriter {
     eval_duration: ns(a.timings.generateMs),
   });
   const logprobs = (entries: TokenLogprob[] | null | undefined) => (entries ? { logprobs: ollamaLogprobs(entries) } : {});
+  const withCalls = (text: string, calls: readonly ToolCall[]) => ({ message: { role: "assistant", content: text, ...(calls.length && { tool_calls: ollamaCalls(calls) }) } });
+  // Ollama streams each call whole: it goes out once the next one begins, or before the last chunk
+  const streamed: ToolCall[] = [];
+  const flush = (valid?: readonly ToolCall[]) => {
+    // at the end, only the calls that were generated whole and validated
+    const done = streamed.splice(0).filter((c) => !valid || valid.some((v) => v.id === c.id));
+    return done.length ? [{ ...head(), ...withCalls("", done), done: false }] : [];
+  };
   return {
     opening: () => [],
     delta: (text, entries) => [{ ...head(), ...piece(text), ...logprobs(entries), done: false }],
-    closing: (a) => [{ ...head(), ...piece(""), ...stats(a) }],
-    whole: (a) => ({ ...head(), ...piece(a.text), ...logprobs(a.logprobs), ...stats(a) }),
+    toolCall: (p) => {
+      if (p.type === "arguments") {
+        streamed.at(-1)!.arguments += p.text;
+        return [];
+      }
+      const before = flush();
+      streamed.push({ id: p.id, name: p.name, arguments: "" });
+      return before;
+    },
+    closing: (a) => [...flush(a.toolCalls ?? []), { ...head(), ...piece(""), ...stats(a) }],
+    whole: (a) => ({ ...head(), ...(a.toolCalls?.length ? withCalls(a.text, a.toolCalls) : piece(a.text)), ...logprobs(a.logprobs), ...stats(a) }),
   };
 }
 
@@ -66,13 +87,26 @@ function loaded(ctx: RequestContext, model: string, kind: "chat" | "generate"): 
   sendJson(ctx.res, 200, { model, created_at: new Date().toISOString(), ...piece, done: true, done_reason: "load" });
 }
 
-function coreMessage(m: ChatRequest["messages"][number]): CoreMessage {
-  if (m.role === "tool") return { role: "tool", content: m.content, toolCallId: m.tool_name ?? "" };
-  if (m.role === "assistant") {
-    const toolCalls = m.tool_calls?.map((c, i) => ({ id: `call_${i}`, name: c.function.name, arguments: JSON.stringify(c.function.arguments) }));
-    return { role: "assistant", content: m.content, toolCalls };
-  }
-  return { role: m.role, content: m.content };
+/**
+ * Ollama's turns as core messages. Its calls carry no ids: each gets one, and a tool result answers the first
+ * unanswered call of its `tool_name` (or, without one, the first unanswered call).
+ */
+function coreMessages(messages: ChatRequest["messages"]): CoreMessage[] {
+  const unanswered: ToolCall[] = [];
+  let next = 0;
+  return messages.map((m): CoreMessage => {
+    if (m.role === "assistant") {
+      const toolCalls = m.tool_calls?.map((c) => ({ id: `call_${next++}`, name: c.function.name, arguments: JSON.stringify(c.function.arguments) }));
+      unanswered.push(...(toolCalls ?? []));
+      return { role: "assistant", content: m.content, toolCalls };
+    }
+    if (m.role === "tool") {
+      const at = Math.max(0, unanswered.findIndex((c) => m.tool_name === undefined || c.name === m.tool_name));
+      const [call] = unanswered.splice(at, 1);
+      return { role: "tool", content: m.content, toolCallId: call?.id ?? "" };
+    }
+    return { role: m.role, content: m.content };
+  });
 }
 
 export function ollamaGenerateRoutes(deps: CoreDeps): Route[] {
@@ -97,6 +131,7 @@ export function ollamaGenerateRoutes(deps: CoreDeps): Route[] {
         stream: body.stream,
       },
       ollamaSurface(kind),
+      { tools: kind === "chat" },
     );
   };
   return [
@@ -107,7 +142,7 @@ export function ollamaGenerateRoutes(deps: CoreDeps): Route[] {
       async handle(ctx) {
         const body = ChatRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
         if (body.messages.length === 0) return deps.models.useChat(body.model, keepAlive(body), async (b) => loaded(ctx, b.entry.id, "chat"));
-        await serve(ctx, body, "chat", { messages: body.messages.map(coreMessage) });
+        await serve(ctx, body, "chat", { messages: coreMessages(body.messages) });
       },
     },
     {

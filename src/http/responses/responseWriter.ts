@@ -6,6 +6,7 @@
 import type { ServerResponse } from "node:http";
 import type { TokenLogprob } from "../../core/logprobs.js";
 import { newId } from "../../core/localAnswer.js";
+import type { ToolCall } from "../../core/request.js";
 import type { Answer, AnswerWriter, Surface } from "../../core/surface.js";
 import { TypedSseStream } from "../eventStream.js";
 
@@ -86,9 +87,27 @@ export class ResponsesSurface implements Surface {
     const at = { item_id: itemId, output_index: 0, content_index: 0 };
     const part = (text: string, logprobs: TokenLogprob[] | null | undefined) => ({ type: "output_text", text, annotations: [], logprobs: logprobsOf(logprobs) });
     const item = (status: string, content: unknown[]) => ({ id: itemId, type: "message", status, role: "assistant", content });
+    // each tool call is an output item after the message, with an id of its own
+    const callItems = new Map<string, string>();
+    const callItem = (c: ToolCall, status: string) => {
+      if (!callItems.has(c.id)) callItems.set(c.id, newId("fc", "_"));
+      return { id: callItems.get(c.id)!, type: "function_call", status, call_id: c.id, name: c.name, arguments: c.arguments };
+    };
+    const streamed: ToolCall[] = [];
+    const finishCall = (valid?: readonly ToolCall[]) => {
+      const call = streamed.at(-1);
+      if (!call || (valid && !valid.some((v) => v.id === call.id))) return [];
+      const outputIndex = streamed.length;
+      const done = callItem(call, "completed");
+      return [
+        this.event({ type: "response.function_call_arguments.done", item_id: done.id, output_index: outputIndex, arguments: call.arguments }),
+        this.event({ type: "response.output_item.done", output_index: outputIndex, item: done }),
+      ];
+    };
     const done = (a: Answer) => {
       const status = a.finishReason === "length" ? "incomplete" : "completed";
-      this.final = this.object(model, status, [item(status, [part(a.text, a.logprobs)])], a);
+      const calls = (a.toolCalls ?? []).map((c) => callItem(c, "completed"));
+      this.final = this.object(model, status, [item(status, [part(a.text, a.logprobs)]), ...calls], a);
       return this.final;
     };
     return {
@@ -102,10 +121,23 @@ export class ResponsesSurface implements Surface {
         ];
       },
       delta: (text, logprobs) => [this.event({ type: "response.output_text.delta", ...at, delta: text, logprobs: logprobsOf(logprobs) })],
+      toolCall: (p) => {
+        if (p.type === "arguments") {
+          const call = streamed.at(-1)!;
+          call.arguments += p.text;
+          return [this.event({ type: "response.function_call_arguments.delta", item_id: callItem(call, "in_progress").id, output_index: streamed.length, delta: p.text })];
+        }
+        const before = finishCall();
+        const call = { id: p.id, name: p.name, arguments: "" };
+        streamed.push(call);
+        return [...before, this.event({ type: "response.output_item.added", output_index: streamed.length, item: callItem(call, "in_progress") })];
+      },
       closing: (a) => {
+        const lastCall = finishCall(a.toolCalls ?? []);
         const response = done(a);
         const finished = (response.output as Record<string, unknown>[])[0]!;
         return [
+          ...lastCall,
           this.event({ type: "response.output_text.done", ...at, text: a.text, logprobs: logprobsOf(a.logprobs) }),
           this.event({ type: "response.content_part.done", ...at, part: part(a.text, a.logprobs) }),
           this.event({ type: "response.output_item.done", output_index: 0, item: finished }),

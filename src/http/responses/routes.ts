@@ -6,7 +6,7 @@
 import type { CoreMessage, CoreRequest, OutputFormat, ToolDefinition } from "../../core/request.js";
 import { newId } from "../../core/localAnswer.js";
 import { serveRequest, type CoreDeps } from "../../core/serveRequest.js";
-import type { ResponseStore, StoredMessage } from "../../responses/responseStore.js";
+import type { ResponseStore } from "../../responses/responseStore.js";
 import { readJsonBody } from "../body.js";
 import { controlsOf } from "../controls.js";
 import { ApiError, apiErrors } from "../errors.js";
@@ -60,9 +60,6 @@ function formatOf(format: NonNullable<ResponseRequest["text"]>["format"]): Outpu
   return { type: "json_schema", schema: format.schema, param: "text.format.schema" };
 }
 
-/** Only text turns are stored (tool turns were refused). */
-const storable = (messages: CoreMessage[]): StoredMessage[] => messages.flatMap((m) => (m.role === "tool" ? [] : [{ role: m.role, content: m.content }]));
-
 export function responsesRoutes(deps: CoreDeps & { responses: ResponseStore }): Route[] {
   const { responses: store } = deps;
   const stored = (ctx: RequestContext) => {
@@ -109,18 +106,20 @@ export function responsesRoutes(deps: CoreDeps & { responses: ResponseStore }): 
           stop: [],
           format: formatOf(format),
           tools,
+          toolChoice: body.tool_choice,
+          parallelToolCalls: body.parallel_tool_calls,
           logprobs,
           ...controlsOf(ctx, deps, body),
           stream: body.stream ?? false,
           evaluated: previous?.evaluated,
         };
-        const answer = await serveRequest(ctx, deps, request, surface);
+        const answer = await serveRequest(ctx, deps, request, surface, { tools: true });
         if (!answer || !store_ || !surface.final) return;
         store.save({
           id: surface.final.id as string,
           createdAt: surface.final.created_at as number,
           previousResponseId: body.previous_response_id,
-          conversation: [...storable(history), { role: "assistant", content: answer.text }],
+          conversation: [...history, { role: "assistant", content: answer.text, ...(answer.toolCalls?.length && { toolCalls: answer.toolCalls }) }],
           inputItems: input.items,
           response: surface.final,
           evaluated: answer.evaluated,

@@ -55,7 +55,11 @@ export const ResponseRequest = z.object({
   include: nullable(z.array(z.literal(LOGPROBS_INCLUDE, { error: `include may only hold "${LOGPROBS_INCLUDE}" here` }))),
   text: nullable(z.object({ format: nullable(Format), verbosity: z.unknown().optional() })),
   tools: nullable(z.array(Tool)),
-  tool_choice: z.unknown().optional(),
+  tool_choice: nullable(
+    z.union([z.enum(["none", "auto", "required"]), z.object({ type: z.literal("function"), name: z.string() }).transform((c) => ({ name: c.name }))], {
+      error: 'tool_choice must be "none", "auto", "required" or {"type": "function", "name": ...}',
+    }),
+  ),
   parallel_tool_calls: nullable(z.boolean()),
   stream: nullable(z.boolean()),
   store: nullable(z.boolean()),
