@@ -28,6 +28,7 @@ import { adminRoutes } from "./http/admin/health.js";
 import { anthropicRoutes } from "./http/anthropic/messages.js";
 import { responsesRoutes } from "./http/responses/routes.js";
 import { RESPONSE_MIGRATIONS, ResponseStore } from "./responses/responseStore.js";
+import { ToolPermissions } from "./core/toolPermissions.js";
 import { Guard } from "./http/guard.js";
 import { ollamaGenerateRoutes } from "./http/ollama/generate.js";
 import { ollamaModelRoutes } from "./http/ollama/models.js";
@@ -222,7 +223,8 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const memoryStore = new MemoryStore(memoryDb, { maxVersions: config.memory.maxVersions });
   const memory = new MemoryService(memoryStore, models, embeddingEntry?.id);
   routerSide = startRouterSide(config, { models, registry: metrics.registry, defaultChat: chatEntry.id, embedding: embeddingEntry?.id, log });
-  const deps = { models, metrics, memory, constraints: () => constraints!, limits: config.limits, routing: routerSide.routing };
+  const toolPermissions = config.security.tools && new ToolPermissions(config.security.tools);
+  const deps = { models, metrics, memory, constraints: () => constraints!, limits: config.limits, routing: routerSide.routing, toolPermissions };
   // a sweep refused by a full disk is tried again at the next interval
   const sweeper = setInterval(() => {
     try {

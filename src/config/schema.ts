@@ -2,6 +2,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { ToolPermissionsConfig } from "../core/toolPermissions.js";
 import { ProviderConfig } from "../cloud/types.js";
 import { RouterConfig } from "../router/schemas.js";
 import { Duration } from "./duration.js";
@@ -82,6 +83,8 @@ export const Config = z
         allowedHosts: z.array(z.string().min(1)).default([]),
         /** Browser origins allowed to call the API (CORS); none by default. */
         allowedOrigins: z.array(z.string().url()).default([]),
+        /** Which tools each caller may offer a model; any, when absent. */
+        tools: ToolPermissionsConfig.optional(),
       })
       .strict()
       .prefault({}),

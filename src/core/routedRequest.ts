@@ -224,5 +224,10 @@ export class RoutedRequest {
         path: this.ctx.url.pathname,
       }),
     );
+    // each call returned: its tool, whose key, which route, and how big its arguments were (never their text)
+    for (const call of this.answer?.toolCalls ?? []) {
+      metrics.toolCalls.inc({ tool: call.name, route });
+      log(JSON.stringify({ event: "tool_call", tool: call.name, key_id: this.input.keyId.slice(0, 16), route, arguments_bytes: Buffer.byteLength(call.arguments) }));
+    }
   }
 }

@@ -6,8 +6,10 @@
 import type { JsonConstraint, JsonConstraints } from "../engines/llama/grammar/constraints.js";
 import { localKeys, type RoutingInput } from "../router/router.js";
 import type { CloudMessage } from "../cloud/types.js";
-import { apiErrors } from "../http/errors.js";
-import { budgetKeyOf } from "../http/routing.js";
+import { ApiError, apiErrors } from "../http/errors.js";
+import { apiKeyOf } from "../http/guard.js";
+import type { ToolPermissions } from "./toolPermissions.js";
+import { callerIdOf } from "../http/routing.js";
 import type { RequestContext } from "../http/routes.js";
 import type { GenerationDeps } from "./localAnswer.js";
 import type { LlamaChatModel } from "../engines/llama/chatModel.js";
@@ -17,7 +19,17 @@ import { RoutedRequest } from "./routedRequest.js";
 import type { RoutingDeps } from "./routingDeps.js";
 import type { Answer, Surface } from "./surface.js";
 
-export type CoreDeps = GenerationDeps & { routing: RoutingDeps };
+export type CoreDeps = GenerationDeps & { routing: RoutingDeps; toolPermissions?: ToolPermissions };
+
+/** Applies the caller's tool permissions: tools it may not offer are refused, or removed and named in a header. */
+function permittedTools(ctx: RequestContext, deps: CoreDeps, request: CoreRequest): CoreRequest {
+  if (!deps.toolPermissions || request.tools.length === 0) return request;
+  const { allowed, denied } = deps.toolPermissions.split(apiKeyOf(ctx.req), request.tools);
+  if (denied.length === 0) return request;
+  if (deps.toolPermissions.policy === "refuse") throw new ApiError(403, `This API key may not offer the tools ${denied.join(", ")}`, "permission_error", "tool_not_permitted", "tools");
+  ctx.res.setHeader("x-edged-tools-removed", denied.join(", "));
+  return { ...request, tools: allowed };
+}
 
 function constraintFor(format: OutputFormat | undefined, constraints: JsonConstraints): Promise<JsonConstraint> | undefined {
   if (!format) return undefined;
@@ -82,9 +94,10 @@ async function toolPlan(request: CoreRequest, offered: ToolDefinition[], model: 
 /** Answers a request on its surface; resolves with the answer given, or undefined when it was queued or its stream broke off. */
 export async function serveRequest(ctx: RequestContext, deps: CoreDeps, request: CoreRequest, surface: Surface, options: ServeOptions = {}): Promise<Answer | undefined> {
   if (!options.tools) refuseTools(request);
+  request = permittedTools(ctx, deps, request);
   const offered = offeredTools(request);
   if (offered.length && request.format) throw apiErrors.invalidParam("response_format", "response_format and tools cannot be combined: the calls have their own grammar");
-  const { router, budget } = deps.routing;
+  const { router } = deps.routing;
   const route = router.routeFor(request.model);
   if (!route) throw apiErrors.modelNotFound(request.model);
   const constraint = await constraintFor(request.format, deps.constraints());
@@ -107,7 +120,7 @@ export async function serveRequest(ctx: RequestContext, deps: CoreDeps, request:
       maxTokens,
       fits: room > 0,
       ...request.routing,
-      keyId: budgetKeyOf(ctx.req, budget),
+      keyId: callerIdOf(ctx.req),
       local: {
         keys: localKeys(backend.entry.id, backend.device, Math.min(scheduler.busy + 1, scheduler.slots)),
         waitMs: scheduler.predictedWaitMs(request.priority),

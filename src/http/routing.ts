@@ -3,12 +3,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Decision } from "../router/policy.js";
 import type { Routed } from "../router/router.js";
 import { Privacy, type RoutingOptions } from "../router/schemas.js";
-import { ANONYMOUS_KEY_ID, type TokenBudget } from "../router/tokenBudget.js";
+import { keyIdOf } from "../router/tokenBudget.js";
 import { apiErrors } from "./errors.js";
 import { apiKeyOf } from "./guard.js";
 
-/** Whose cloud token budget a request spends: its API key's. */
-export const budgetKeyOf = (req: IncomingMessage, budget: TokenBudget | undefined) => budget?.keyIdOf(apiKeyOf(req)) ?? ANONYMOUS_KEY_ID;
+/** Who sends a request (whose cloud token budget it spends, whose tool calls the log counts): its API key's id. */
+export const callerIdOf = (req: IncomingMessage) => keyIdOf(apiKeyOf(req));
 
 export const ROUTING_HEADERS = { budget: "x-edged-latency-budget-ms", privacy: "x-edged-privacy", defer: "x-edged-allow-defer" } as const;
 

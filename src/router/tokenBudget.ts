@@ -53,6 +53,9 @@ function totals(day: Bucket[], hour: number): BudgetUsage {
   return { hour: last?.hour === hour ? last.tokens : 0, day: day.reduce((sum, b) => sum + b.tokens, 0) };
 }
 
+/** A caller's id: the sha256 of its API key (never the key), or the anonymous id. */
+export const keyIdOf = (apiKey: string | undefined): string => (apiKey ? createHash("sha256").update(apiKey, "utf8").digest("hex") : ANONYMOUS_KEY_ID);
+
 export class TokenBudget {
   private readonly limits: TokenBudgetLimits;
   private readonly now: () => number;
@@ -74,7 +77,7 @@ export class TokenBudget {
 
   /** The id a bearer key is counted under: its SHA-256 in hex (pass the key, not the "Bearer …" header). */
   keyIdOf(bearer: string | undefined): string {
-    return bearer ? createHash("sha256").update(bearer, "utf8").digest("hex") : ANONYMOUS_KEY_ID;
+    return keyIdOf(bearer);
   }
 
   /**

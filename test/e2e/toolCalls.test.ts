@@ -9,7 +9,10 @@ import { after, before, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { Ollama } from "ollama";
 import OpenAI, { APIError } from "openai";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
+import { scratchDir } from "../helpers/paths.js";
 import { validatorFor } from "../../src/engines/llama/grammar/schemaValidator.js";
 
 const MODEL = "edged-kjv:q4_k_m";
@@ -220,4 +223,32 @@ test("Ollama chat: tools with calls whose arguments are objects, and tool result
   });
   assert.equal(round.done, true);
   assert.ok(round.prompt_eval_count > 20);
+});
+
+test("tool permissions: a key's tools it may not offer are removed and named; calls are logged by size and counted by tool", async () => {
+  const config = join(scratchDir(), "edged.json");
+  await writeFile(config, JSON.stringify({ security: { apiKeys: ["sk-admin-key-1", "sk-reader-key-1"], tools: { policy: "remove", allow: { "sk-admin-key-1": ["*"], "sk-reader-key-1": ["read_psalm"] } } } }));
+  const guarded = await startDaemon({ args: ["--config", config] });
+  try {
+    const reader = new OpenAI({ baseURL: guarded.baseURL, apiKey: "sk-reader-key-1", maxRetries: 0 });
+    const r = await reader.chat.completions.create({ model: MODEL, messages, tools, tool_choice: "required", parallel_tool_calls: false, max_tokens: 200 }).withResponse();
+    assert.equal(r.response.headers.get("x-edged-tools-removed"), "find_verse");
+    assert.deepEqual(functionCalls(r.data.choices[0]!.message).map((c) => c.function.name), ["read_psalm"]);
+    const admin = new OpenAI({ baseURL: guarded.baseURL, apiKey: "sk-admin-key-1", maxRetries: 0 });
+    const a = await admin.chat.completions.create({ model: MODEL, messages, tools, tool_choice: { type: "function", function: { name: "find_verse" } }, max_tokens: 200 }).withResponse();
+    assert.equal(a.response.headers.get("x-edged-tools-removed"), null);
+    const call = functionCalls(a.data.choices[0]!.message)[0]!;
+    assert.equal(call.function.name, "find_verse");
+    await assert.rejects(reader.chat.completions.create({ model: MODEL, messages, tools, tool_choice: { type: "function", function: { name: "find_verse" } } }), (e: APIError) => e.status === 400 && e.param === "tool_choice");
+
+    const lines = guarded.output().split("\n").filter((l) => l.includes('"event":"tool_call"'));
+    assert.equal(lines.length, 2);
+    assert.match(lines[1]!, new RegExp(`"tool":"find_verse".*"route":"local","arguments_bytes":${Buffer.byteLength(call.function.arguments)}`));
+    assert.ok(!guarded.output().includes(call.function.arguments), "the arguments' text is not logged");
+    const metrics = await (await fetch(`${guarded.url}/metrics`, { headers: { authorization: "Bearer sk-admin-key-1" } })).text();
+    assert.match(metrics, /edged_tool_calls_total\{tool="find_verse",route="local"\} 1/);
+    assert.match(metrics, /edged_tool_calls_total\{tool="read_psalm",route="local"\} 1/);
+  } finally {
+    await guarded.stop();
+  }
 });

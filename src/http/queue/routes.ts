@@ -15,7 +15,7 @@ import { cloudMessages, refuseTools } from "../../core/serveRequest.js";
 import { coreMessage, openaiSampling } from "../openai/chatCompletions.js";
 import { ChatCompletionRequest } from "../openai/schemas.js";
 import { sendJson } from "../respond.js";
-import { budgetKeyOf } from "../routing.js";
+import { callerIdOf } from "../routing.js";
 import type { Route } from "../routes.js";
 import { jobView } from "./jobView.js";
 
@@ -26,7 +26,7 @@ const QueueRequest = ChatCompletionRequest.extend({
 const ListQuery = z.object({ status: JobStatus.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100), after: z.string().optional() });
 
 export function queueRoutes(deps: { routing: Required<Pick<RoutingDeps, "queue">> & RoutingDeps; jobs: JobStore; limits: { bodyBytes: number; defaultMaxTokens: number } }): Route[] {
-  const { router, budget, queue } = deps.routing;
+  const { router, queue } = deps.routing;
   return [
     {
       method: "POST",
@@ -43,7 +43,7 @@ export function queueRoutes(deps: { routing: Required<Pick<RoutingDeps, "queue">
         const guard = guardMessages(messages, route.config.redaction);
         if (!guard.allowed) throw new ApiError(403, "The request holds sensitive content that this route may not send to the cloud", "permission_error", "sensitive_content");
         const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? deps.limits.defaultMaxTokens;
-        const keyId = budgetKeyOf(ctx.req, budget);
+        const keyId = callerIdOf(ctx.req);
         const key = ctx.req.headers["idempotency-key"];
         const { job, created } = queue.defer(
           {
