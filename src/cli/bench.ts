@@ -39,6 +39,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
     description: "what each API surface (Responses, Messages, Ollama) adds to TTFT over chat completions; previous_response_id continuations",
     load: async () => (await import("../../benchmarks/surfaces.js")).runSurfacesBench,
   },
+  tools: {
+    description: "tool calling on the device: validity of sampled calls, TTFT with tools against none, time to the first argument fragment",
+    load: async () => (await import("../../benchmarks/tools.js")).runToolsBench,
+  },
   offline: {
     description: "the offline queue: requests deferred while the cloud is down, replayed through SIGKILLs; lost, duplicated, throughput",
     load: async () => (await import("../../benchmarks/offline.js")).runOfflineBench,

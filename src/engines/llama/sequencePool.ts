@@ -37,9 +37,13 @@ export class SequencePool {
   async acquire(prompt: readonly Token[]): Promise<Lease> {
     let best = 0;
     let bestLength = -1;
+    let bestHeld = Infinity;
+    // the longest shared prefix; on a tie, the sequence holding least, so a long cached prefix (a system prompt,
+    // tool definitions) is not overwritten by a request that shares only the template's first tokens with it
     this.free.forEach((s, i) => {
       const length = commonPrefix(s.contextTokens, prompt);
-      if (length > bestLength) [best, bestLength] = [i, length];
+      const held = s.contextTokens.length;
+      if (length > bestLength || (length === bestLength && held < bestHeld)) [best, bestLength, bestHeld] = [i, length, held];
     });
     const sequence = this.free.splice(best, 1)[0];
     if (!sequence) throw new Error("no free sequence: more requests than slots");
