@@ -48,7 +48,10 @@ test("pull picks Q4_K_M by default, resumes a dropped download with Range, and c
   const { stdout } = await edged(["pull", "psalms/tiny-psalm-GGUF"]);
   assert.match(stdout, /^pulled hf\.co\/psalms\/tiny-psalm-gguf:q4_k_m \(Q4_K_M, [\d.]+ MiB\)/);
   const cdn = hub.requests.filter((r) => r.server === "cdn");
-  assert.ok(cdn.some((r) => r.range === "bytes=300000-"), `resumed from the byte it had: ${JSON.stringify(cdn.map((r) => r.range))}`);
+  // the hub drops the connection after 300,000 bytes; what was still in flight then is lost, so the client resumes
+  // from the last byte it wrote, which may be a little before
+  const resumedAt = cdn.flatMap((r) => /^bytes=(\d+)-$/.exec(r.range ?? "")?.[1] ?? []).map(Number);
+  assert.ok(resumedAt.length === 1 && resumedAt[0]! > 0 && resumedAt[0]! <= 300_000, `resumed from the byte it had: ${JSON.stringify(cdn.map((r) => r.range))}`);
   assert.ok(cdn.every((r) => r.authorization === undefined), "no token leaves the hub's host");
   assert.deepEqual(await leftovers(), []);
   const { stdout: list } = await edged(["models", "list"]);

@@ -94,7 +94,8 @@ test("responses.stream emits the real event sequence and its final response is s
 
 test("responses: json_schema is enforced; hosted tools and images are refused with 400 naming them", async () => {
   const schema = { type: "object", properties: { verse: { type: "integer", minimum: 1, maximum: 31 } }, required: ["verse"], additionalProperties: false };
-  const r = await openai.responses.create({ model: CHAT, input: "Pick a verse", max_output_tokens: 40, text: { format: { type: "json_schema", name: "verse", schema, strict: true } } });
+  const r = await openai.responses.create({ model: CHAT, input: "Pick a verse", max_output_tokens: 200, temperature: 0, text: { format: { type: "json_schema", name: "verse", schema, strict: true } } });
+  assert.equal(r.status, "completed");
   const verse = JSON.parse(r.output_text) as { verse: number };
   assert.ok(Number.isInteger(verse.verse) && verse.verse >= 1 && verse.verse <= 31);
 
