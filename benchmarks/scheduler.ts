@@ -12,7 +12,7 @@ import { startBenchDaemon, type BenchDaemon } from "./harness/daemon.js";
 import { resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { summarize, type Summary } from "./harness/stats.js";
-import { syntheticModel } from "./harness/syntheticModels.js";
+import { benchModel } from "./harness/syntheticModels.js";
 import { streamCompletion } from "./harness/streamClient.js";
 import { fixed, formatTable } from "./harness/table.js";
 
@@ -121,7 +121,7 @@ const daemonArgs = (flags: Flags, served: string) => ["--model", served, ...(fla
 export async function runSchedulerBench(argv: string[]): Promise<void> {
   const flags = benchFlags("scheduler", argv, Flags);
   if (!flags) return;
-  const served = flags.model === "140m" || flags.model === "500m" ? await syntheticModel(flags.model, "Q4_K_M", progress) : flags.model;
+  const { served } = await benchModel(flags.model, progress);
   const d = await startBenchDaemon([...daemonArgs(flags, served), "--slots", String(flags.slots)]);
   // requests name the model as the daemon does (a file given to --model is served under the id it was added as)
   flags.model = d.models[0]!;

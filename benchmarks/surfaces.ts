@@ -14,7 +14,7 @@ import { benchFlags } from "./harness/flags.js";
 import { resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { median, summarize, type Summary } from "./harness/stats.js";
-import { syntheticModel } from "./harness/syntheticModels.js";
+import { benchModel } from "./harness/syntheticModels.js";
 import { fixed, formatTable } from "./harness/table.js";
 
 const Flags = z.object({
@@ -165,9 +165,8 @@ async function continuation(url: string, model: string, flags: Flags): Promise<C
 export async function runSurfacesBench(argv: string[]): Promise<void> {
   const flags = benchFlags("surfaces", argv, Flags);
   if (!flags) return;
-  const synthetic = flags.model === "140m" || flags.model === "500m";
-  const served = synthetic ? await syntheticModel(flags.model as "140m" | "500m", "Q4_K_M", progress) : flags.model;
-  const name = synthetic ? `surfaces-${flags.model}` : "surfaces";
+  const { served, results } = await benchModel(flags.model, progress);
+  const name = results("surfaces");
   const json = flags.json ?? resultsPath(name, "json");
   const d = await startBenchDaemon(["--model", served, ...(flags.threads ? ["--threads", String(flags.threads)] : [])]);
   const model = d.models[0]!;

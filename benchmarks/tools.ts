@@ -16,7 +16,7 @@ import { benchFlags } from "./harness/flags.js";
 import { resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { summarize, type Summary } from "./harness/stats.js";
-import { syntheticModel } from "./harness/syntheticModels.js";
+import { benchModel } from "./harness/syntheticModels.js";
 import { fixed, formatTable } from "./harness/table.js";
 
 const Flags = z.object({
@@ -143,9 +143,8 @@ async function latency(url: string, model: string, fns: typeof FUNCTIONS, flags:
 export async function runToolsBench(argv: string[]): Promise<void> {
   const flags = benchFlags("tools", argv, Flags);
   if (!flags) return;
-  const synthetic = flags.model === "140m" || flags.model === "500m";
-  const served = synthetic ? await syntheticModel(flags.model as "140m" | "500m", "Q4_K_M", progress) : flags.model;
-  const name = synthetic ? `tools-${flags.model}` : "tools";
+  const { served, synthetic, results } = await benchModel(flags.model, progress);
+  const name = results("tools");
   const json = flags.json ?? resultsPath(name, "json");
   // the bundled model's 512-token context holds the template's account of two tools, not eight
   const fns = synthetic ? FUNCTIONS : [FUNCTIONS[0]!, FUNCTIONS[4]!];

@@ -58,3 +58,9 @@ export async function syntheticModel(size: SyntheticSize, quant = "F16", log: (l
   }
   return out;
 }
+
+/** A benchmark's `--model`: a synthetic size ("140m", "500m", made once at Q4_K_M) or a model id or path as it is; results of a synthetic model go to files named after its size. */
+export async function benchModel(model: string, log: (line: string) => void): Promise<{ served: string; synthetic: boolean; results: (name: string) => string }> {
+  if (!(model in SYNTHETIC)) return { served: model, synthetic: false, results: (name) => name };
+  return { served: await syntheticModel(model as SyntheticSize, "Q4_K_M", log), synthetic: true, results: (name) => `${name}-${model}` };
+}
