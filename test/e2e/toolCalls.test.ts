@@ -59,7 +59,7 @@ test('tool_choice "required": every answer is a call to an offered tool whose ar
 });
 
 test("a named function is the one called; parallel_tool_calls false makes one call; none answers in text", async () => {
-  const named = await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: { type: "function", function: { name: "read_psalm" } }, parallel_tool_calls: false, max_tokens: 200 });
+  const named = await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: { type: "function", function: { name: "read_psalm" } }, parallel_tool_calls: false, max_tokens: 200, temperature: 0 });
   const calls = functionCalls(named.choices[0]!.message);
   assert.equal(calls.length, 1);
   assert.equal(calls[0]!.function.name, "read_psalm");
@@ -82,7 +82,7 @@ test('"auto" (the default with tools): either text without any call syntax, or c
 });
 
 test("streaming sends each call's id and name first, then its arguments in fragments that join into valid JSON", async () => {
-  const stream = await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: "required", parallel_tool_calls: false, max_tokens: 200, stream: true });
+  const stream = await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: "required", parallel_tool_calls: false, max_tokens: 200, temperature: 0, stream: true });
   const calls: { id?: string; name?: string; arguments: string; fragments: number }[] = [];
   let finish: string | null = null;
   for await (const chunk of stream) {
@@ -141,13 +141,16 @@ test("Anthropic Messages: tool_choice any gives tool_use blocks; a stream sends 
     { name: "find_verse", input_schema: verse as Anthropic.Tool.InputSchema },
     { name: "read_psalm", input_schema: psalm as Anthropic.Tool.InputSchema },
   ];
-  const m = await anthropic.messages.create({ model: MODEL, max_tokens: 200, tools: anthropicTools, tool_choice: { type: "any", disable_parallel_tool_use: true }, messages: [{ role: "user", content: "Read me the first chapter of Ruth" }] });
+  // greedy (a sampling field this SDK no longer types), so each answer is the same on every run
+  const any = { model: MODEL, max_tokens: 200, temperature: 0, tools: anthropicTools, tool_choice: { type: "any" as const, disable_parallel_tool_use: true }, messages: [{ role: "user" as const, content: "Read me the first chapter of Ruth" }] };
+  const m = await anthropic.messages.create(any);
   assert.equal(m.stop_reason, "tool_use");
   const uses = m.content.filter((b): b is Anthropic.ToolUseBlock => b.type === "tool_use");
   assert.equal(uses.length, 1);
   assert.equal(check[uses[0]!.name]!(JSON.stringify(uses[0]!.input)), undefined);
 
-  const stream = anthropic.messages.stream({ model: MODEL, max_tokens: 200, tools: anthropicTools, tool_choice: { type: "tool", name: "find_verse" }, messages: [{ role: "user", content: "Ruth" }] });
+  const named = { model: MODEL, max_tokens: 200, temperature: 0, tools: anthropicTools, tool_choice: { type: "tool" as const, name: "find_verse" }, messages: [{ role: "user" as const, content: "Ruth" }] };
+  const stream = anthropic.messages.stream(named);
   let partial = "";
   let started = false;
   for await (const event of stream) {
@@ -181,12 +184,12 @@ test("Responses: function_call output items, argument delta events, and a functi
     { type: "function", name: "find_verse", parameters: verse, strict: true },
     { type: "function", name: "read_psalm", parameters: psalm, strict: true },
   ];
-  const r = await client.responses.create({ model: MODEL, input: "Read me the first chapter of Ruth", tools: responseTools, tool_choice: "required", parallel_tool_calls: false, max_output_tokens: 200 });
+  const r = await client.responses.create({ model: MODEL, input: "Read me the first chapter of Ruth", tools: responseTools, tool_choice: "required", parallel_tool_calls: false, max_output_tokens: 200, temperature: 0 });
   const calls = r.output.filter((o): o is OpenAI.Responses.ResponseFunctionToolCall => o.type === "function_call");
   assert.equal(calls.length, 1);
   assert.equal(check[calls[0]!.name]!(calls[0]!.arguments), undefined);
 
-  const stream = client.responses.stream({ model: MODEL, input: "Ruth", tools: responseTools, tool_choice: { type: "function", name: "read_psalm" }, max_output_tokens: 200, parallel_tool_calls: false });
+  const stream = client.responses.stream({ model: MODEL, input: "Ruth", tools: responseTools, tool_choice: { type: "function", name: "read_psalm" }, max_output_tokens: 200, parallel_tool_calls: false, temperature: 0 });
   let deltas = "";
   let doneArguments = "";
   for await (const event of stream) {
@@ -231,11 +234,11 @@ test("tool permissions: a key's tools it may not offer are removed and named; ca
   const guarded = await startDaemon({ args: ["--config", config] });
   try {
     const reader = new OpenAI({ baseURL: guarded.baseURL, apiKey: "sk-reader-key-1", maxRetries: 0 });
-    const r = await reader.chat.completions.create({ model: MODEL, messages, tools, tool_choice: "required", parallel_tool_calls: false, max_tokens: 200 }).withResponse();
+    const r = await reader.chat.completions.create({ model: MODEL, messages, tools, tool_choice: "required", parallel_tool_calls: false, max_tokens: 200, temperature: 0 }).withResponse();
     assert.equal(r.response.headers.get("x-edged-tools-removed"), "find_verse");
     assert.deepEqual(functionCalls(r.data.choices[0]!.message).map((c) => c.function.name), ["read_psalm"]);
     const admin = new OpenAI({ baseURL: guarded.baseURL, apiKey: "sk-admin-key-1", maxRetries: 0 });
-    const a = await admin.chat.completions.create({ model: MODEL, messages, tools, tool_choice: { type: "function", function: { name: "find_verse" } }, max_tokens: 200 }).withResponse();
+    const a = await admin.chat.completions.create({ model: MODEL, messages, tools, tool_choice: { type: "function", function: { name: "find_verse" } }, parallel_tool_calls: false, max_tokens: 200, temperature: 0 }).withResponse();
     assert.equal(a.response.headers.get("x-edged-tools-removed"), null);
     const call = functionCalls(a.data.choices[0]!.message)[0]!;
     assert.equal(call.function.name, "find_verse");
