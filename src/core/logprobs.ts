@@ -11,6 +11,9 @@ export type TokenChoice = z.infer<typeof TokenChoice>;
 export const TokenLogprob = TokenChoice.extend({ top: z.array(TokenChoice) });
 export type TokenLogprob = z.infer<typeof TokenLogprob>;
 
+/** One token's entry as OpenAI's chat, Responses and Ollama all write it: `top` as `top_logprobs`. */
+export const wireLogprob = (e: TokenLogprob) => ({ token: e.token, logprob: e.logprob, bytes: e.bytes, top_logprobs: e.top });
+
 /** OpenAI's floor for a probability of zero (JSON has no -Infinity). */
 export const LOGPROB_FLOOR = -9999;
 

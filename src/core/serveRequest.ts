@@ -104,9 +104,10 @@ export async function serveRequest(ctx: RequestContext, deps: CoreDeps, request:
   const prompt = await withMemories(request.prompt, request.memory, deps);
   return deps.models.useChat(route.local, request.keepAliveMs, async (backend) => {
     const { model, scheduler } = backend;
-    const messages = cloudMessages(messagesOf(prompt));
+    const turns = messagesOf(prompt);
+    const messages = cloudMessages(turns);
     const functions = Object.fromEntries(offered.map((t) => [t.name, { description: t.description, params: t.parameters }]));
-    const rendered = "messages" in prompt ? model.renderChat(messagesOf(prompt), functions) : model.tokenizeText(prompt.text);
+    const rendered = "messages" in prompt ? model.renderChat(turns, functions) : model.tokenizeText(prompt.text);
     const tools = await toolPlan(request, offered, model, deps.constraints());
     const earlier = request.evaluated;
     const tokens = earlier?.model === backend.entry.id ? model.withEvaluatedAnswer(rendered, earlier) : rendered;
@@ -128,7 +129,7 @@ export async function serveRequest(ctx: RequestContext, deps: CoreDeps, request:
       },
       localOnly: constraint
         ? "the output format is applied by the local grammar engine"
-        : request.tools.length || messages.length !== messagesOf(prompt).length
+        : request.tools.length || messages.length !== turns.length
           ? "tool calls are answered on the device for now"
           : undefined,
     };

@@ -4,13 +4,11 @@
  * so this only has to split it: text as content, each call's name once known, and its arguments in fragments as
  * they are generated.
  */
-import { randomUUID } from "node:crypto";
 import type { CallSyntax } from "../engines/llama/grammar/schemaGrammar.js";
+import { newId } from "./localAnswer.js";
 import type { ToolCall } from "./request.js";
 
 export type CallPiece = { type: "text"; text: string } | { type: "call"; index: number; id: string; name: string } | { type: "arguments"; index: number; text: string };
-
-export const newCallId = () => `call_${randomUUID().replace(/-/g, "").slice(0, 24)}`;
 
 export class CallStream {
   private mode: "text" | "head" | "arguments" | "tail" = "text";
@@ -55,7 +53,7 @@ export class CallStream {
         const head = this.buffer.slice(prefix.length);
         const name = this.names.find((n) => head === n + paramsPrefix);
         if (!name) return;
-        const call = { id: newCallId(), name, arguments: "" };
+        const call = { id: newId("call", "_"), name, arguments: "" };
         this.calls.push(call);
         out.push({ type: "call", index: this.calls.length - 1, id: call.id, name });
         this.mode = "arguments";

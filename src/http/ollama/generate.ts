@@ -1,6 +1,6 @@
 /** POST /api/chat and POST /api/generate: Ollama's bodies read into the core request; NDJSON streams by default, Ollama's statistics at the end. */
 import { durationMs, type Duration } from "../../config/duration.js";
-import type { TokenLogprob } from "../../core/logprobs.js";
+import { wireLogprob, type TokenLogprob } from "../../core/logprobs.js";
 import type { CoreMessage, CorePrompt, CoreRequest, OutputFormat, ToolCall } from "../../core/request.js";
 import { serveRequest, type CoreDeps } from "../../core/serveRequest.js";
 import type { Answer, AnswerWriter, Surface } from "../../core/surface.js";
@@ -31,8 +31,6 @@ function formatOf(format: ChatRequest["format"]): OutputFormat | undefined {
   return format === "json" ? { type: "json_object" } : { type: "json_schema", schema: format, param: "format" };
 }
 
-const ollamaLogprobs = (entries: TokenLogprob[] | null | undefined) => entries?.map((e) => ({ token: e.token, logprob: e.logprob, bytes: e.bytes, top_logprobs: e.top }));
-
 /** Ollama's calls: arguments as an object. */
 const ollamaCalls = (calls: readonly ToolCall[]) => calls.map((c) => ({ function: { name: c.name, arguments: JSON.parse(c.arguments) as unknown } }));
 
@@ -50,7 +48,7 @@ function ollamaWriter(model: string, kind: "chat" | "generate"): AnswerWriter {
     eval_count: a.completionTokens,
     eval_duration: ns(a.timings.generateMs),
   });
-  const logprobs = (entries: TokenLogprob[] | null | undefined) => (entries ? { logprobs: ollamaLogprobs(entries) } : {});
+  const logprobs = (entries: TokenLogprob[] | null | undefined) => (entries ? { logprobs: entries.map(wireLogprob) } : {});
   const withCalls = (text: string, calls: readonly ToolCall[]) => ({ message: { role: "assistant", content: text, ...(calls.length && { tool_calls: ollamaCalls(calls) }) } });
   // Ollama streams each call whole: it goes out once the next one begins, or before the last chunk
   const streamed: ToolCall[] = [];

@@ -1,15 +1,12 @@
 /** OpenAI's chat completion objects — the whole answer and its stream chunks — for local and cloud answers alike. */
-import type { TokenLogprob } from "../../core/logprobs.js";
+import { wireLogprob, type TokenLogprob } from "../../core/logprobs.js";
 import type { ToolCall } from "../../core/request.js";
 import type { Answer, AnswerWriter, Surface } from "../../core/surface.js";
 import { newId } from "../../core/localAnswer.js";
 import { SseStream } from "../eventStream.js";
 import { closingChunks, usageOf, type TokenCounts } from "./usage.js";
 
-/** One token's entry in OpenAI's `logprobs.content`. */
-export const openaiLogprob = (e: TokenLogprob) => ({ token: e.token, logprob: e.logprob, bytes: e.bytes, top_logprobs: e.top });
-
-const logprobsOf = (entries: TokenLogprob[] | null | undefined) => (entries ? { content: entries.map(openaiLogprob), refusal: null } : null);
+const logprobsOf = (entries: TokenLogprob[] | null | undefined) => (entries ? { content: entries.map(wireLogprob), refusal: null } : null);
 
 const toolCallsOf = (calls: ToolCall[]) => calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } }));
 

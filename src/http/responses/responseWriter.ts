@@ -4,7 +4,7 @@
  * for the store.
  */
 import type { ServerResponse } from "node:http";
-import type { TokenLogprob } from "../../core/logprobs.js";
+import { wireLogprob, type TokenLogprob } from "../../core/logprobs.js";
 import { newId } from "../../core/localAnswer.js";
 import type { ToolCall } from "../../core/request.js";
 import type { Answer, AnswerWriter, Surface } from "../../core/surface.js";
@@ -26,7 +26,7 @@ export interface ResponseEcho {
   user: string | null;
 }
 
-const logprobsOf = (entries: TokenLogprob[] | null | undefined) => (entries ?? []).map((e) => ({ token: e.token, logprob: e.logprob, bytes: e.bytes, top_logprobs: e.top }));
+const logprobsOf = (entries: TokenLogprob[] | null | undefined) => (entries ?? []).map(wireLogprob);
 
 export class ResponsesSurface implements Surface {
   private sequence = 0;
