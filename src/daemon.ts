@@ -248,7 +248,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     ...ollamaModelRoutes({ models, startedAt: new Date(), limits: config.limits }),
     ...ollamaStoreRoutes({ catalog, models, config, runtime: () => runtime, log }),
     ...memoryRoutes(memory, config.limits),
-    ...queueRoutes({ routing: routerSide.routing, jobs: routerSide.jobs, limits: config.limits }),
+    ...queueRoutes({ routing: routerSide.routing, jobs: routerSide.jobs, limits: config.limits, toolPermissions }),
   ]);
   const guard = new Guard({ host: config.host, port: config.port, ...config.security });
   const http = new HttpServer(routes, guard, {

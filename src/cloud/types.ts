@@ -1,11 +1,39 @@
 /**
- * The provider-neutral side of cloud chat: the OpenAI chat shape (text only) edged sends to any provider, what comes
- * back, and each provider's configuration. Provider wire formats live with their providers.
+ * The provider-neutral side of cloud chat: the request edged sends to any provider (the OpenAI chat fields, with
+ * messages, tools and tool calls in edged's own shape), what comes back, and each provider's configuration.
+ * Provider wire formats live with their providers. Jobs in the offline queue hold this request, so it stays
+ * readable across versions: fields are only ever added.
  */
 import { z } from "zod";
 import { TokenLogprob } from "../core/logprobs.js";
 
-export const CloudMessage = z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() });
+/** A function the model may call, as every API describes one. */
+export const ToolDefinition = z.object({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  /** JSON Schema of the arguments. */
+  parameters: z.record(z.string(), z.unknown()).optional(),
+});
+export type ToolDefinition = z.infer<typeof ToolDefinition>;
+
+export const ToolCall = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  /** The arguments as JSON text, as the model wrote them. */
+  arguments: z.string(),
+});
+export type ToolCall = z.infer<typeof ToolCall>;
+
+/** Whether and which tools the model may call: none, as it decides, at least one, or this one. */
+export const ToolChoice = z.union([z.enum(["none", "auto", "required"]), z.object({ name: z.string().min(1) })]);
+export type ToolChoice = z.infer<typeof ToolChoice>;
+
+export const CloudMessage = z.discriminatedUnion("role", [
+  z.object({ role: z.enum(["system", "user"]), content: z.string() }),
+  z.object({ role: z.literal("assistant"), content: z.string(), toolCalls: z.array(ToolCall).optional() }),
+  /** A tool's result, answering the call with `toolCallId`. */
+  z.object({ role: z.literal("tool"), content: z.string(), toolCallId: z.string().min(1) }),
+]);
 export type CloudMessage = z.infer<typeof CloudMessage>;
 
 export const CloudChatRequest = z.object({
@@ -20,20 +48,36 @@ export const CloudChatRequest = z.object({
   /** Token log-probabilities with `top_logprobs` alternatives; providers without them answer without. */
   logprobs: z.boolean().optional(),
   top_logprobs: z.number().int().min(0).max(20).optional(),
+  tools: z.array(ToolDefinition).optional(),
+  tool_choice: ToolChoice.optional(),
+  parallel_tool_calls: z.boolean().optional(),
 });
 export type CloudChatRequest = z.infer<typeof CloudChatRequest>;
 
-export const FinishReason = z.enum(["stop", "length", "content_filter"]);
+export const FinishReason = z.enum(["stop", "length", "content_filter", "tool_calls"]);
 export type FinishReason = z.infer<typeof FinishReason>;
 
 export const CloudUsage = z.object({ promptTokens: z.number().int().min(0), completionTokens: z.number().int().min(0) });
 export type CloudUsage = z.infer<typeof CloudUsage>;
 
-export const CloudChatResult = z.object({ id: z.string(), model: z.string(), text: z.string(), finishReason: FinishReason, usage: CloudUsage, logprobs: z.array(TokenLogprob).optional() });
+export const CloudChatResult = z.object({
+  id: z.string(),
+  model: z.string(),
+  /** The text answer, or the text before the tool calls. */
+  text: z.string(),
+  toolCalls: z.array(ToolCall).optional(),
+  finishReason: FinishReason,
+  usage: CloudUsage,
+  logprobs: z.array(TokenLogprob).optional(),
+});
 export type CloudChatResult = z.infer<typeof CloudChatResult>;
 
 export const CloudEvent = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text"), text: z.string(), logprobs: z.array(TokenLogprob).optional() }),
+  /** A tool call begins: its position among the answer's calls, its id and name. */
+  z.object({ type: z.literal("call"), index: z.number().int().min(0), id: z.string(), name: z.string() }),
+  /** A fragment of a call's arguments (JSON text), in order. */
+  z.object({ type: z.literal("arguments"), index: z.number().int().min(0), text: z.string() }),
   z.object({ type: z.literal("done"), finishReason: FinishReason, usage: CloudUsage.optional(), model: z.string(), id: z.string() }),
 ]);
 export type CloudEvent = z.infer<typeof CloudEvent>;
@@ -52,7 +96,7 @@ export interface CloudProvider {
   chat(req: CloudChatRequest, opts?: CallOptions): Promise<CloudChatResult>;
   /**
    * Resolves once the response's status and headers arrived, so a failure before the first byte rejects (and may be
-   * retried). Iterating yields text events and ends with one `done` event; a failure while iterating throws a
+   * retried). Iterating yields text and tool-call events and ends with one `done` event; a failure while iterating throws a
    * CloudError: "stream_cut" when the connection broke or the stream ended early (never a silent end), "timeout" when
    * it stalled past the idle timeout, "aborted" when the signal fired. Iterate it or call `return()` on its iterator.
    */

@@ -1,7 +1,9 @@
 /**
  * An answer from the cloud: the route's targets in order, written by the surface's writer as one object or relayed
- * as its stream events. A target that fails before its answer starts gives way to the next; once events went out,
- * a cut stream ends with the surface's error event, never as a silent success.
+ * as its stream events, tool calls included (their arguments relayed in fragments as they arrive). A target that
+ * fails before its answer starts gives way to the next; once events went out, a cut stream ends with the surface's
+ * error event, never as a silent success. A cloud's calls are held to what the device's are: only offered tools,
+ * arguments that validate against their schema.
  */
 import type { CloudChatRequest, CloudEvent, CloudMessage, CloudProvider } from "../cloud/types.js";
 import { firstToAnswer, type ChainFailure, type ChainObserver } from "../router/cloudChain.js";
@@ -9,13 +11,17 @@ import type { ConfiguredProvider } from "../cloud/providers.js";
 import { ApiError } from "../http/errors.js";
 import { sendJson } from "../http/respond.js";
 import type { RequestContext } from "../http/routes.js";
+import type { Validate } from "../engines/llama/grammar/schemaValidator.js";
 import type { TokenLogprob } from "./logprobs.js";
-import type { CoreRequest } from "./request.js";
+import type { CoreRequest, ToolCall } from "./request.js";
 import type { Answer, Surface } from "./surface.js";
 
-/** The cloud request of a core request: the messages that may leave, and the sampling fields the request set. */
-export function cloudRequestOf(request: Pick<CoreRequest, "sampling" | "stop" | "maxTokens" | "logprobs">, messages: CloudMessage[]): CloudChatRequest {
-  const { sampling: s, logprobs } = request;
+/** The cloud request of a core request: the messages that may leave, the sampling fields the request set, its tools. */
+export function cloudRequestOf(
+  request: Pick<CoreRequest, "sampling" | "stop" | "maxTokens" | "logprobs"> & Partial<Pick<CoreRequest, "tools" | "toolChoice" | "parallelToolCalls">>,
+  messages: CloudMessage[],
+): CloudChatRequest {
+  const { sampling: s, logprobs, tools = [] } = request;
   return {
     messages,
     max_tokens: request.maxTokens,
@@ -24,8 +30,24 @@ export function cloudRequestOf(request: Pick<CoreRequest, "sampling" | "stop" | 
     ...(request.stop.length > 0 && { stop: request.stop }),
     ...(s.seed !== undefined && { seed: s.seed }),
     ...(logprobs && { logprobs: true, top_logprobs: logprobs.top }),
+    ...(tools.length > 0 && { tools, tool_choice: request.toolChoice, parallel_tool_calls: request.parallelToolCalls }),
   };
 }
+
+/** The tools a cloud's calls may name, and the check of each one's arguments. */
+export interface OfferedCalls {
+  names: readonly string[];
+  violation: ReadonlyMap<string, Validate>;
+}
+
+/** Why a cloud's call may not be returned, or undefined when it may. */
+function wrongCall(call: ToolCall, offered: OfferedCalls | undefined): string | undefined {
+  if (!offered?.names.includes(call.name)) return `it called ${call.name}, which was not offered`;
+  const wrong = offered.violation.get(call.name)?.(call.arguments);
+  return wrong && `the arguments of ${call.name}: ${wrong}`;
+}
+
+const invalidCall = (target: string, reason: string) => new ApiError(502, `The cloud answer from ${target} is refused: ${reason}`, "server_error", "cloud_invalid_tool_call");
 
 export interface CloudAnswer {
   target: string;
@@ -40,6 +62,8 @@ export interface CloudOptions {
   stream: boolean;
   surface: Surface;
   idempotencyKey?: string;
+  /** The tools offered, when any: calls to others, or with arguments outside their schema, are refused. */
+  tools?: OfferedCalls;
   observer?: ChainObserver;
   /** Set before the answer's head goes out, once it is known which target answers. */
   beforeAnswer?(target: string, failures: ChainFailure[]): void;
@@ -56,8 +80,13 @@ export async function answerFromCloud(ctx: RequestContext, o: CloudOptions): Pro
   if (!o.stream) {
     const { value, target, failures } = await firstToAnswer(o.targets, o.providers, (p) => p.chat(o.request, call), o.observer, ctx.signal);
     const firstByteMs = performance.now() - started;
+    for (const call of value.toolCalls ?? []) {
+      const wrong = wrongCall(call, o.tools);
+      if (wrong) throw invalidCall(target, wrong);
+    }
     const answer: Answer = {
       text: value.text,
+      ...(value.toolCalls && { toolCalls: value.toolCalls }),
       finishReason: value.finishReason,
       ...value.usage,
       reusedTokens: 0,
@@ -89,17 +118,37 @@ async function relay(ctx: RequestContext, events: AsyncIterable<CloudEvent>, o: 
   stream.sendAll(writer.opening(0));
   let text = "";
   const logprobs: TokenLogprob[] = [];
+  const calls: ToolCall[] = [];
   try {
     for await (const event of events) {
-      if (event.type === "text") {
-        text += event.text;
-        if (event.logprobs) logprobs.push(...event.logprobs);
-        stream.sendAll(writer.delta(event.text, o.request.logprobs ? (event.logprobs ?? []) : undefined));
-        continue;
+      switch (event.type) {
+        case "text":
+          text += event.text;
+          if (event.logprobs) logprobs.push(...event.logprobs);
+          stream.sendAll(writer.delta(event.text, o.request.logprobs ? (event.logprobs ?? []) : undefined));
+          continue;
+        case "call":
+          // the name is checked now, before it goes out; the arguments once they are whole
+          if (!o.tools?.names.includes(event.name)) throw invalidCall(target, `it called ${event.name}, which was not offered`);
+          calls[event.index] = { id: event.id, name: event.name, arguments: "" };
+          stream.sendAll(writer.toolCall!(event));
+          continue;
+        case "arguments": {
+          const call = calls[event.index];
+          if (!call) throw invalidCall(target, `arguments for tool call ${event.index}, which never began`);
+          call.arguments += event.text;
+          stream.sendAll(writer.toolCall!(event));
+          continue;
+        }
+      }
+      for (const call of calls) {
+        const wrong = wrongCall(call, o.tools);
+        if (wrong) throw invalidCall(target, wrong);
       }
       const totalMs = performance.now() - clock.started;
       const answer: Answer = {
         text,
+        ...(calls.length > 0 && { toolCalls: calls }),
         finishReason: event.finishReason,
         promptTokens: event.usage?.promptTokens ?? 0,
         completionTokens: event.usage?.completionTokens ?? 0,
@@ -113,6 +162,10 @@ async function relay(ctx: RequestContext, events: AsyncIterable<CloudEvent>, o: 
     }
     throw new Error("the stream ended without its last event");
   } catch (error) {
+    if (error instanceof ApiError) {
+      stream.fail(error);
+      throw error;
+    }
     o.observer?.onCall?.(target, (error as { kind?: string }).kind ?? "stream_cut");
     const cut = new ApiError(502, `The cloud answer from ${target} broke off: ${(error as Error).message}`, "server_error", "cloud_stream_cut");
     stream.fail(cut);

@@ -4,36 +4,17 @@
  * scheduling, generation, guards, budgets, the offline queue, memory injection, metrics and the request log work on
  * this alone, so every surface gets every feature.
  */
+import type { CloudMessage, ToolChoice, ToolDefinition } from "../cloud/types.js";
 import type { Sampling } from "../engines/llama/chatModel.js";
 import type { Priority } from "../scheduler/slotScheduler.js";
 import type { RequestRouting } from "../http/routing.js";
 
-/** A function the model may call, as every API describes one. */
-export interface ToolDefinition {
-  name: string;
-  description?: string;
-  /** JSON Schema of the arguments. */
-  parameters?: Record<string, unknown>;
-}
-
-export interface ToolCall {
-  id: string;
-  name: string;
-  /** The arguments as JSON text, as the model wrote them. */
-  arguments: string;
-}
-
-export type CoreMessage =
-  | { role: "system" | "user"; content: string }
-  | { role: "assistant"; content: string; toolCalls?: ToolCall[] }
-  /** A tool's result, answering the call with `toolCallId`. */
-  | { role: "tool"; content: string; toolCallId: string };
+export type { ToolCall, ToolChoice, ToolDefinition } from "../cloud/types.js";
+/** A conversation's turn: the same shape the cloud and the offline queue take. */
+export type CoreMessage = CloudMessage;
 
 /** A conversation rendered with the model's chat template, or text the model continues as it is. */
 export type CorePrompt = { messages: CoreMessage[] } | { text: string };
-
-/** Whether and which tools the model may call: none, as it decides, at least one, or this one. */
-export type ToolChoice = "none" | "auto" | "required" | { name: string };
 
 export type OutputFormat = { type: "json_object" } | { type: "json_schema"; schema: Record<string, unknown>; param: string };
 

@@ -149,6 +149,7 @@ export class RoutedRequest {
         request: cloudRequestOf(this.request, routed.outgoing),
         stream: this.request.stream,
         surface: this.surface,
+        tools: this.local.tools && { names: this.local.tools.names, violation: this.local.tools.constraint.violation },
         observer,
         beforeAnswer: (target, failures) => {
           this.servedBy = target;

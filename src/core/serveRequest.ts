@@ -5,7 +5,6 @@
  */
 import type { JsonConstraint, JsonConstraints } from "../engines/llama/grammar/constraints.js";
 import { localKeys, type RoutingInput } from "../router/router.js";
-import type { CloudMessage } from "../cloud/types.js";
 import { ApiError, apiErrors } from "../http/errors.js";
 import { apiKeyOf } from "../http/guard.js";
 import type { ToolPermissions } from "./toolPermissions.js";
@@ -22,7 +21,9 @@ import type { Answer, Surface } from "./surface.js";
 export type CoreDeps = GenerationDeps & { routing: RoutingDeps; toolPermissions?: ToolPermissions };
 
 /** Applies the caller's tool permissions: tools it may not offer are refused, or removed and named in a header. */
-function permittedTools(ctx: RequestContext, deps: CoreDeps, request: CoreRequest): CoreRequest {
+type ToolFields = Pick<CoreRequest, "tools" | "toolChoice" | "prompt" | "promptParam">;
+
+function permittedTools<R extends ToolFields>(ctx: RequestContext, deps: Pick<CoreDeps, "toolPermissions">, request: R): R {
   if (!deps.toolPermissions || request.tools.length === 0) return request;
   const { allowed, denied } = deps.toolPermissions.split(apiKeyOf(ctx.req), request.tools);
   if (denied.length === 0) return request;
@@ -58,9 +59,6 @@ async function withMemories(prompt: CorePrompt, memory: CoreRequest["memory"], d
   return { messages: withNote };
 }
 
-/** Text-only messages, as the chat template and the cloud take them (tool messages were refused before). */
-export const cloudMessages = (messages: CoreMessage[]): CloudMessage[] => messages.flatMap((m) => (m.role === "tool" ? [] : [{ role: m.role, content: m.content }]));
-
 export interface ServeOptions {
   /** The surface writes tool calls (its writer has `toolCall`); others refuse requests with tools. */
   tools?: boolean;
@@ -69,7 +67,7 @@ export interface ServeOptions {
 const NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
 /** Tools as the request offers them: valid names, each once, and a tool_choice naming one of them; none when the choice is "none". */
-function offeredTools(request: CoreRequest): ToolDefinition[] {
+function offeredTools(request: ToolFields): ToolDefinition[] {
   const { tools, toolChoice } = request;
   tools.forEach((t, i) => {
     if (!NAME.test(t.name)) throw apiErrors.invalidParam(`tools.${i}.function.name`, `tool names are 1-64 letters, digits, _ or -; got ${JSON.stringify(t.name)}`);
@@ -80,6 +78,35 @@ function offeredTools(request: CoreRequest): ToolDefinition[] {
   }
   if (toolChoice === "required" && tools.length === 0) throw apiErrors.invalidParam("tool_choice", 'tool_choice "required" needs tools');
   return toolChoice === "none" ? [] : typeof toolChoice === "object" ? tools.filter((t) => t.name === toolChoice.name) : tools;
+}
+
+/** The history's tool calls carry JSON objects as arguments: the template and the cloud's translation both read them. */
+function checkHistory(request: ToolFields): void {
+  messagesOf(request.prompt).forEach((m, i) => {
+    if (m.role !== "assistant") return;
+    m.toolCalls?.forEach((call, j) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(call.arguments);
+      } catch {
+        value = undefined;
+      }
+      if (!value || typeof value !== "object" || Array.isArray(value)) {
+        throw apiErrors.invalidParam(`${request.promptParam}.${i}.tool_calls.${j}.function.arguments`, `the arguments of ${call.name} are not a JSON object: ${call.arguments.slice(0, 100)}`);
+      }
+    });
+  });
+}
+
+/**
+ * The request as it may go on, and the tools the model may call: the caller's permissions applied, the definitions
+ * and the history's calls checked.
+ */
+export function toolsOf<R extends ToolFields>(ctx: RequestContext, deps: Pick<CoreDeps, "toolPermissions">, request: R): { request: R; offered: ToolDefinition[] } {
+  const permitted = permittedTools(ctx, deps, request);
+  const offered = offeredTools(permitted);
+  checkHistory(permitted);
+  return { request: permitted, offered };
 }
 
 /** The grammar and syntax of the calls a model may make to the offered tools. */
@@ -94,8 +121,9 @@ async function toolPlan(request: CoreRequest, offered: ToolDefinition[], model: 
 /** Answers a request on its surface; resolves with the answer given, or undefined when it was queued or its stream broke off. */
 export async function serveRequest(ctx: RequestContext, deps: CoreDeps, request: CoreRequest, surface: Surface, options: ServeOptions = {}): Promise<Answer | undefined> {
   if (!options.tools) refuseTools(request);
-  request = permittedTools(ctx, deps, request);
-  const offered = offeredTools(request);
+  const checked = toolsOf(ctx, deps, request);
+  request = checked.request;
+  const { offered } = checked;
   if (offered.length && request.format) throw apiErrors.invalidParam("response_format", "response_format and tools cannot be combined: the calls have their own grammar");
   const { router } = deps.routing;
   const route = router.routeFor(request.model);
@@ -105,7 +133,6 @@ export async function serveRequest(ctx: RequestContext, deps: CoreDeps, request:
   return deps.models.useChat(route.local, request.keepAliveMs, async (backend) => {
     const { model, scheduler } = backend;
     const turns = messagesOf(prompt);
-    const messages = cloudMessages(turns);
     const functions = Object.fromEntries(offered.map((t) => [t.name, { description: t.description, params: t.parameters }]));
     const rendered = "messages" in prompt ? model.renderChat(turns, functions) : model.tokenizeText(prompt.text);
     const tools = await toolPlan(request, offered, model, deps.constraints());
@@ -116,7 +143,7 @@ export async function serveRequest(ctx: RequestContext, deps: CoreDeps, request:
     const maxTokens = Number.isFinite(request.maxTokens) ? request.maxTokens : room > 0 ? room : deps.limits.defaultMaxTokens;
     const input: RoutingInput = {
       route,
-      messages,
+      messages: turns,
       promptTokens: tokens.length,
       maxTokens,
       fits: room > 0,
@@ -127,11 +154,7 @@ export async function serveRequest(ctx: RequestContext, deps: CoreDeps, request:
         waitMs: scheduler.predictedWaitMs(request.priority),
         busy: scheduler.busy > 0,
       },
-      localOnly: constraint
-        ? "the output format is applied by the local grammar engine"
-        : request.tools.length || messages.length !== turns.length
-          ? "tool calls are answered on the device for now"
-          : undefined,
+      localOnly: constraint ? "the output format is applied by the local grammar engine" : undefined,
     };
     return new RoutedRequest(ctx, deps, { ...request, prompt, maxTokens }, surface, backend, input, { prompt: tokens, constraint, tools }).serve();
   });

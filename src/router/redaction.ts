@@ -288,18 +288,51 @@ export function redact(text: string): Redaction {
   return { text: out + text.slice(at), counts, total: findings.length };
 }
 
+/** The string values of JSON text redacted in place (keys and structure kept, so the arguments still parse); text that is not JSON is redacted whole. */
+function redactJson(text: string, add: (r: Redaction) => void): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    const r = redact(text);
+    add(r);
+    return r.text;
+  }
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") {
+      const r = redact(v);
+      add(r);
+      return r.text;
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  const redacted = walk(value);
+  return JSON.stringify(redacted) === JSON.stringify(value) ? text : JSON.stringify(redacted);
+}
+
+type Guarded = { role: string; content: string; toolCalls?: { arguments: string }[] };
+
 /**
- * Applies a policy to the messages of a request bound for the cloud. Every message is scanned, whatever its role:
- * an assistant turn can echo what the user pasted.
+ * Applies a policy to the messages of a request bound for the cloud. Every message is scanned, whatever its role
+ * (an assistant turn can echo what the user pasted, a tool result can hold anything), and so are the arguments of
+ * the tool calls in the history.
  */
-export function guardMessages<M extends { role: string; content: string }>(messages: readonly M[], policy: RedactionPolicy): GuardResult<M> {
+export function guardMessages<M extends Guarded>(messages: readonly M[], policy: RedactionPolicy): GuardResult<M> {
   const counts = emptyCounts();
   let total = 0;
-  const redacted = messages.map((message) => {
-    const r = redact(message.content);
+  const add = (r: Redaction) => {
     for (const kind of FINDING_KINDS) counts[kind] += r.counts[kind];
     total += r.total;
-    return r.total ? { ...message, content: r.text } : message;
+  };
+  const redacted = messages.map((message) => {
+    const before = total;
+    const r = redact(message.content);
+    add(r);
+    const toolCalls = message.toolCalls?.map((call) => ({ ...call, arguments: redactJson(call.arguments, add) }));
+    if (total === before) return message;
+    return { ...message, content: r.text, ...(toolCalls && { toolCalls }) } as M;
   });
   if (policy === "ALLOW_WITH_REDACTION") return { allowed: true, messages: redacted, counts, total };
   return { allowed: policy === "ALLOW" || total === 0, messages: [...messages], counts, total };

@@ -29,13 +29,18 @@ export async function setup(t: TestContext, { kind = "openai", config = {}, fake
 
 export const ask = (content: string, extra: Partial<CloudChatRequest> = {}): CloudChatRequest => ({ messages: [{ role: "user", content }], max_tokens: 64, ...extra });
 
-/** The text of a stream and its done event (undefined if it never came). */
+/** The text of a stream, its tool calls with their arguments reassembled, its fragments per call, and its done event (undefined if it never came). */
 export async function collect(events: AsyncIterable<CloudEvent>) {
   let text = "";
+  const calls: { id: string; name: string; arguments: string; fragments: number }[] = [];
   let done: Extract<CloudEvent, { type: "done" }> | undefined;
   for await (const event of events) {
     if (event.type === "text") text += event.text;
-    else done = event;
+    else if (event.type === "call") calls[event.index] = { id: event.id, name: event.name, arguments: "", fragments: 0 };
+    else if (event.type === "arguments") {
+      calls[event.index]!.arguments += event.text;
+      calls[event.index]!.fragments++;
+    } else done = event;
   }
-  return { text, done };
+  return { text, calls, done };
 }

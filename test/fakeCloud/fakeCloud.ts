@@ -23,6 +23,8 @@ export type Fault =
   | { resetAfterChunks: number }
   /** Sends the API's in-stream error after this many frames and ends the stream. */
   | { streamErrorAfterChunks: number }
+  /** Answers with a call to this tool whether or not it was offered (a cloud model that makes names up). */
+  | { callTool: string }
   | { latency: Latency };
 
 /** The faults of the next chat calls in order (null: answer normally), or a fault by chat call number (from 1). */
@@ -152,10 +154,11 @@ export async function startFakeCloud(options: FakeCloudOptions = {}): Promise<Fa
     if (stored) return send(res, stored, record, "replayed");
 
     const latency = { ...options.latency, ...(fault && "latency" in fault && fault.latency) };
-    const a = answer(input, api === "openai" ? `chatcmpl-fake${++ids}` : `msg_fake${++ids}`);
+    const asked = fault && "callTool" in fault ? { ...input, calling: [{ name: fault.callTool, schema: {} }] } : input;
+    const a = answer(asked, api === "openai" ? `chatcmpl-fake${++ids}` : `msg_fake${++ids}`, api);
     const firstByteMs = fault && "slowFirstByteMs" in fault ? fault.slowFirstByteMs : (latency.firstByteMs ?? 0);
     const perTokenMs = latency.perTokenMs ?? 0;
-    await delay(firstByteMs + (input.stream ? 0 : perTokenMs * a.pieces.length), undefined, { signal: closed });
+    await delay(firstByteMs + (input.stream ? 0 : perTokenMs * (a.pieces.length + a.calls.length)), undefined, { signal: closed });
     const reply: Reply = input.stream
       ? { status: 200, headers: SSE_HEADERS, frames: protocol.frames(a, input.includeUsage) }
       : { status: 200, headers: JSON_HEADERS, frames: [{ text: JSON.stringify(protocol.json(a)) }] };

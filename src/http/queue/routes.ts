@@ -11,7 +11,8 @@ import { readJsonBody } from "../body.js";
 import { ApiError, apiErrors } from "../errors.js";
 import { cloudRequestOf } from "../../core/cloudAnswer.js";
 import type { RoutingDeps } from "../../core/routingDeps.js";
-import { cloudMessages, refuseTools } from "../../core/serveRequest.js";
+import type { ToolPermissions } from "../../core/toolPermissions.js";
+import { toolsOf } from "../../core/serveRequest.js";
 import { coreMessage, openaiSampling } from "../openai/chatCompletions.js";
 import { ChatCompletionRequest } from "../openai/schemas.js";
 import { sendJson } from "../respond.js";
@@ -25,7 +26,12 @@ const QueueRequest = ChatCompletionRequest.extend({
 
 const ListQuery = z.object({ status: JobStatus.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100), after: z.string().optional() });
 
-export function queueRoutes(deps: { routing: Required<Pick<RoutingDeps, "queue">> & RoutingDeps; jobs: JobStore; limits: { bodyBytes: number; defaultMaxTokens: number } }): Route[] {
+export function queueRoutes(deps: {
+  routing: Required<Pick<RoutingDeps, "queue">> & RoutingDeps;
+  jobs: JobStore;
+  limits: { bodyBytes: number; defaultMaxTokens: number };
+  toolPermissions?: ToolPermissions;
+}): Route[] {
   const { router, queue } = deps.routing;
   return [
     {
@@ -37,10 +43,14 @@ export function queueRoutes(deps: { routing: Required<Pick<RoutingDeps, "queue">
         if (!route) throw apiErrors.modelNotFound(body.model);
         if (route.cloud.length === 0) throw apiErrors.invalidParam("model", `The model \`${body.model}\` has no cloud route: queued requests are for the cloud`);
         if (body.edged?.privacy === "local_only") throw apiErrors.invalidParam("edged.privacy", "A local_only request never leaves the device, so it cannot be queued for the cloud");
-        const prompt = { messages: body.messages.map(coreMessage) };
-        refuseTools({ prompt, promptParam: "messages", tools: (body.tools ?? []).map((t) => t.function) });
-        const messages = cloudMessages(prompt.messages);
-        const guard = guardMessages(messages, route.config.redaction);
+        const { request } = toolsOf(ctx, deps, {
+          prompt: { messages: body.messages.map(coreMessage) },
+          promptParam: "messages",
+          tools: (body.tools ?? []).map((t) => t.function),
+          toolChoice: body.tool_choice,
+          parallelToolCalls: body.parallel_tool_calls,
+        });
+        const guard = guardMessages(request.prompt.messages, route.config.redaction);
         if (!guard.allowed) throw new ApiError(403, "The request holds sensitive content that this route may not send to the cloud", "permission_error", "sensitive_content");
         const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? deps.limits.defaultMaxTokens;
         const keyId = callerIdOf(ctx.req);
@@ -49,7 +59,7 @@ export function queueRoutes(deps: { routing: Required<Pick<RoutingDeps, "queue">
           {
             route: body.model,
             keyId,
-            request: cloudRequestOf({ sampling: openaiSampling(body), stop: body.stop, maxTokens }, guard.messages),
+            request: cloudRequestOf({ ...request, sampling: openaiSampling(body), stop: body.stop, maxTokens }, guard.messages),
           },
           typeof key === "string" ? key : undefined,
         );
