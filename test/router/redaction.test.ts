@@ -175,3 +175,25 @@ test("policies: ALLOW sends as is, ALLOW_WITH_REDACTION sends a redacted copy, D
   const clean = guardMessages([{ role: "user", content: "What is 6 times 7?" }], "DENY");
   assert.deepEqual(clean, { allowed: true, messages: [{ role: "user", content: "What is 6 times 7?" }], counts: { email: 0, phone: 0, card: 0, iban: 0, secret: 0 }, total: 0 });
 });
+
+test("tool calls in the history: string values of their arguments are redacted and stay valid JSON; DENY counts them", () => {
+  const messages = [
+    { role: "user", content: "mail it" },
+    {
+      role: "assistant",
+      content: "",
+      toolCalls: [
+        { id: "c1", name: "send", arguments: JSON.stringify({ to: ["bob@example.org"], note: { card: "4111 1111 1111 1111" }, n: 4 }) },
+        { id: "c2", name: "plain", arguments: "not json bob@example.org" },
+        { id: "c3", name: "clean", arguments: '{"city":  "Paris"}' },
+      ],
+    },
+  ];
+  const redacted = guardMessages(messages, "ALLOW_WITH_REDACTION");
+  assert.equal(redacted.total, 3);
+  const calls = (redacted.messages[1] as (typeof messages)[1]).toolCalls!;
+  assert.deepEqual(JSON.parse(calls[0]!.arguments), { to: ["[REDACTED_EMAIL]"], note: { card: "[REDACTED_CARD]" }, n: 4 });
+  assert.equal(calls[1]!.arguments, "not json [REDACTED_EMAIL]");
+  assert.equal(calls[2]!.arguments, '{"city":  "Paris"}', "arguments without findings go as they were written");
+  assert.equal(guardMessages(messages, "DENY").allowed, false);
+});
