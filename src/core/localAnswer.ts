@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Token } from "node-llama-cpp";
-import type { Sampling } from "../engines/llama/chatModel.js";
+import type { GenerateOptions, Sampling } from "../engines/llama/chatModel.js";
 import { SchemaViolationError } from "../engines/llama/errors.js";
 import type { CallConstraint, JsonConstraint, JsonConstraints } from "../engines/llama/grammar/constraints.js";
 import type { CallSyntax } from "../engines/llama/grammar/schemaGrammar.js";
@@ -47,7 +47,7 @@ export interface GenerationParams {
   /** Log-probabilities for the client. */
   logprobs?: { top: number };
   /** Tools offered: generation runs under the grammar of their calls, which are read out of the text as it streams. */
-  tools?: { constraint: CallConstraint; syntax: CallSyntax; names: string[] };
+  tools?: { constraint: CallConstraint; syntax: CallSyntax; names: string[]; lazy?: GenerateOptions["lazyGrammar"] };
   /** Cascade mode: judges the first tokens and may abort the generation to escalate it. */
   probe?: ConfidenceProbe;
 }
@@ -113,6 +113,7 @@ export async function answerOnDevice(ctx: RequestContext, backend: ChatBackend, 
           sampling: params.sampling,
           stop: params.stop,
           grammar: params.constraint?.grammar ?? tools?.constraint.grammar,
+          lazyGrammar: tools?.lazy,
           signal,
           evaluationPriority: EVALUATION_PRIORITY[params.priority],
           interactive: params.priority === "interactive",

@@ -109,13 +109,21 @@ export function toolsOf<R extends ToolFields>(ctx: RequestContext, deps: Pick<Co
   return { request: permitted, offered };
 }
 
-/** The grammar and syntax of the calls a model may make to the offered tools. */
+/**
+ * The grammar and syntax of the calls a model may make to the offered tools. In "auto" the grammar applies lazily,
+ * from the token that begins a call (when the vocabulary has tokens that begin the syntax alone).
+ */
 async function toolPlan(request: CoreRequest, offered: ToolDefinition[], model: LlamaChatModel, constraints: JsonConstraints) {
   if (offered.length === 0) return undefined;
   const syntax = model.callSyntax;
   const functions = offered.map((t) => ({ name: t.name, parameters: t.parameters ?? { type: "object", properties: {} } }));
-  const constraint = await constraints.forCalls(functions, syntax, { many: request.parallelToolCalls ?? true, text: (request.toolChoice ?? "auto") === "auto" });
-  return { constraint, syntax, names: offered.map((t) => t.name) };
+  const auto = (request.toolChoice ?? "auto") === "auto";
+  const tokens = auto ? model.callTokens(syntax.prefix) : undefined;
+  const starts = tokens && [...new Set(tokens.starts.values())];
+  const constraint = await constraints.forCalls(functions, syntax, { many: request.parallelToolCalls ?? true, text: auto, starts });
+  const { afterStart } = constraint;
+  const lazy = afterStart && tokens && { blocked: tokens.blocked, after: new Map([...tokens.starts].map(([token, text]) => [token, afterStart.get(text)!])) };
+  return { constraint, syntax, names: offered.map((t) => t.name), lazy };
 }
 
 /** Answers a request on its surface; resolves with the answer given, or undefined when it was queued or its stream broke off. */

@@ -10,6 +10,7 @@
 import {
   LlamaGrammarEvaluationState,
   LlamaText,
+  TokenBias,
   type ChatHistoryItem,
   type ChatModelFunctions,
   type Llama,
@@ -76,6 +77,19 @@ export interface GenerateOptions {
   logprobs?: { top: number };
   /** Receives each generated token's log-probability as it is sampled (needs `logprobs`). */
   onLogprob?: (entry: TokenLogprob) => void;
+  /**
+   * A grammar applied once a tool call begins (tool_choice "auto"): until then text is sampled without a grammar,
+   * except that the `blocked` tokens (those holding the call syntax's first character other than as its start) are
+   * never sampled; a token that starts a call switches to the grammar of the calls' rest (`after` it). A text answer
+   * then costs no grammar checks, which over a large vocabulary cost more than the model's own step.
+   */
+  lazyGrammar?: { blocked: readonly Token[]; after: ReadonlyMap<Token, LlamaGrammar> };
+}
+
+/** The tokens holding a call syntax's first character: those that begin its prefix (with their text), and the rest. */
+export interface CallTokens {
+  starts: ReadonlyMap<Token, string>;
+  blocked: readonly Token[];
 }
 
 export interface GenerateResult {
@@ -125,6 +139,7 @@ export function contextSequences(slots: number, interactiveSlots = 0): number[] 
 
 export class LlamaChatModel {
   private readonly sequences: SequencePool;
+  private readonly callTokensByPrefix = new Map<string, CallTokens>();
   private readonly interactiveSequences: SequencePool | undefined;
   /** Generations of batch or background priority running now (always in the shared context). */
   private backgroundRunning = 0;
@@ -206,6 +221,24 @@ export class LlamaChatModel {
     const call = this.template.wrapper.settings.functions.call;
     const text = (value: unknown) => LlamaText(value as string).toString();
     return { prefix: text(call.prefix), paramsPrefix: text(call.paramsPrefix), suffix: text(call.suffix), between: "\n" };
+  }
+
+  /** The vocabulary's tokens that can begin `prefix`, and those holding its first character otherwise (read once per prefix). */
+  callTokens(prefix: string): CallTokens {
+    const known = this.callTokensByPrefix.get(prefix);
+    if (known) return known;
+    const starts = new Map<Token, string>();
+    const blocked: Token[] = [];
+    for (let t = 0; t < this.vocabularySize; t++) {
+      const token = t as Token;
+      const piece = this.model.detokenize([token], true);
+      if (!piece.includes(prefix[0]!)) continue;
+      if (prefix.startsWith(piece)) starts.set(token, piece);
+      else blocked.push(token);
+    }
+    const made = { starts, blocked };
+    this.callTokensByPrefix.set(prefix, made);
+    return made;
   }
 
   /** Plain-text prompt as the model's tokenizer reads it, with BOS when the model wants one. */
@@ -290,14 +323,18 @@ export class LlamaChatModel {
       pending = [];
     };
     try {
-      const grammarState = options.grammar ? new LlamaGrammarEvaluationState({ model: this.model, grammar: options.grammar }) : undefined;
+      let grammarState = options.grammar ? new LlamaGrammarEvaluationState({ model: this.model, grammar: options.grammar }) : undefined;
+      const lazy = options.lazyGrammar;
+      const biases = lazy && { beforeCall: new TokenBias(this.model.tokenizer).set([...lazy.blocked], "never"), inCall: new TokenBias(this.model.tokenizer) };
       const sampling = options.sampling;
       const evaluateOptions = {
         temperature: sampling.temperature,
         topP: sampling.topP,
         topK: sampling.topK,
         seed: sampling.seed,
-        grammarEvaluationState: grammarState,
+        // read before each token is sampled: a lazy grammar takes over once a call began
+        grammarEvaluationState: lazy ? () => grammarState : grammarState,
+        tokenBias: biases ? () => (grammarState ? biases.inCall : biases.beforeCall) : undefined,
         repeatPenalty:
           sampling.presencePenalty || sampling.frequencyPenalty
             ? {
@@ -321,6 +358,8 @@ export class LlamaChatModel {
         if (signal.aborted) break;
         completionTokens++;
         generated.push(token);
+        const after = !grammarState && lazy?.after.get(token);
+        if (after) grammarState = new LlamaGrammarEvaluationState({ model: this.model, grammar: after });
         const step = stops.push(detokenizer.push(token));
         emit(step.text);
         if (step.stopped) {

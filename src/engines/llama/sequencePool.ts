@@ -21,6 +21,13 @@ function commonPrefix(a: readonly Token[], b: readonly Token[]): number {
   return i;
 }
 
+/**
+ * Shared prefixes shorter than this count as none: every prompt of a chat template shares its first tokens, and
+ * taking a sequence for them alone would erase whatever long prefix it holds (tool definitions, a system prompt)
+ * to save a few tokens.
+ */
+const MIN_SHARED = 16;
+
 export class SequencePool {
   private readonly free: LlamaContextSequence[];
 
@@ -38,16 +45,17 @@ export class SequencePool {
     let best = 0;
     let bestLength = -1;
     let bestHeld = Infinity;
-    // the longest shared prefix; on a tie, the sequence holding least, so a long cached prefix (a system prompt,
-    // tool definitions) is not overwritten by a request that shares only the template's first tokens with it
+    // the longest shared prefix; on a tie (none worth counting, above all), the sequence holding least, so a long
+    // cached prefix is not overwritten by a request that shares only the template's first tokens with it
     this.free.forEach((s, i) => {
-      const length = commonPrefix(s.contextTokens, prompt);
+      const shared = commonPrefix(s.contextTokens, prompt);
+      const length = shared >= MIN_SHARED ? shared : 0;
       const held = s.contextTokens.length;
       if (length > bestLength || (length === bestLength && held < bestHeld)) [best, bestLength, bestHeld] = [i, length, held];
     });
     const sequence = this.free.splice(best, 1)[0];
     if (!sequence) throw new Error("no free sequence: more requests than slots");
-    const keep = this.reuse ? Math.min(bestLength, prompt.length - 1) : 0;
+    const keep = this.reuse ? Math.min(commonPrefix(sequence.contextTokens, prompt), prompt.length - 1) : 0;
     try {
       if (sequence.nextTokenIndex > keep) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
     } catch (error) {

@@ -14,9 +14,14 @@ export interface JsonConstraint {
   violation: Validate;
 }
 
-/** Tool calls: the grammar of the template's call syntax, and each function's check of its arguments. */
+/**
+ * Tool calls: the grammar of the template's call syntax from the first token, or (text allowed, `starts` given) none
+ * until a call begins and then the grammar of its rest by the text that began it; and each function's check of its
+ * arguments.
+ */
 export interface CallConstraint {
-  grammar: LlamaGrammar;
+  grammar?: LlamaGrammar;
+  afterStart?: ReadonlyMap<string, LlamaGrammar>;
   violation: ReadonlyMap<string, Validate>;
 }
 
@@ -60,9 +65,11 @@ export class JsonConstraints {
 
   /**
    * The constraint of calls to these functions; `many` allows several calls in one answer, `text` a text answer
-   * (or text, then calls) instead. A function whose parameters cannot be enforced is refused naming it.
+   * (or text, then calls) instead. With `text` and `starts` (the texts of the tokens a call can begin with, each a
+   * beginning of the syntax's prefix), the grammar applies lazily: one grammar per start, of what follows it. A
+   * function whose parameters cannot be enforced is refused naming it.
    */
-  forCalls(functions: readonly CallFunction[], syntax: CallSyntax, options: { many: boolean; text: boolean }): Promise<CallConstraint> {
+  forCalls(functions: readonly CallFunction[], syntax: CallSyntax, options: { many: boolean; text: boolean; starts?: readonly string[] }): Promise<CallConstraint> {
     for (const [i, f] of functions.entries()) {
       const unsupported = unsupportedSchemaReason(f.parameters);
       const param = `tools.${i}.function.parameters`;
@@ -71,16 +78,21 @@ export class JsonConstraints {
     const key = JSON.stringify([functions, syntax, options]);
     const cached = this.calls.get(key);
     if (cached) return cached;
-    const made = (async () => {
-      let text: string;
-      try {
-        text = grammarForCalls(functions.map((f) => ({ name: f.name, parameters: f.parameters as JsonSchemaNode })), syntax, options);
-      } catch (error) {
-        if (error instanceof InvalidGrammarError) throw new InvalidGrammarError(`tools cannot be enforced: ${error.message}`, "tools");
-        throw error;
-      }
-      const grammar = await this.llama.createGrammar({ grammar: text });
-      return { grammar, violation: new Map(functions.map((f) => [f.name, validatorFor(f.parameters as JsonSchemaNode)])) };
+    const made = (async (): Promise<CallConstraint> => {
+      const compile = (begun?: string) => {
+        try {
+          const text = grammarForCalls(functions.map((f) => ({ name: f.name, parameters: f.parameters as JsonSchemaNode })), syntax, { ...options, begun });
+          return this.llama.createGrammar({ grammar: text });
+        } catch (error) {
+          if (error instanceof InvalidGrammarError) throw new InvalidGrammarError(`tools cannot be enforced: ${error.message}`, "tools");
+          throw error;
+        }
+      };
+      const violation = new Map(functions.map((f) => [f.name, validatorFor(f.parameters as JsonSchemaNode)]));
+      const { starts = [] } = options;
+      if (!options.text || starts.length === 0) return { grammar: await compile(), violation };
+      const afterStart = new Map(await Promise.all(starts.map(async (s) => [s, await compile(s)] as const)));
+      return { afterStart, violation };
     })();
     made.catch(() => this.calls.delete(key));
     if (this.calls.size >= this.maxCached) this.calls.delete(this.calls.keys().next().value!);

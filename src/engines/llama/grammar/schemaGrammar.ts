@@ -283,16 +283,20 @@ export interface CallSyntax {
 /**
  * The grammar of tool calls in the template's syntax: one call or several, each naming one of the functions and
  * its arguments valid for that function's schema; with `text`, an answer may instead be text, or text then calls
- * (text that never starts the call syntax, so a call can only begin where the grammar constrains it).
+ * (text that never starts the call syntax, so a call can only begin where the grammar constrains it). With `begun`,
+ * the grammar of the calls' rest once this much of the first call's prefix was generated (a lazily applied grammar:
+ * the text before was sampled without one).
  */
-export function grammarForCalls(functions: readonly { name: string; parameters: JsonSchemaNode }[], syntax: CallSyntax, options: { many: boolean; text: boolean }): string {
+export function grammarForCalls(functions: readonly { name: string; parameters: JsonSchemaNode }[], syntax: CallSyntax, options: { many: boolean; text: boolean; begun?: string }): string {
   const defs = Object.assign({}, ...functions.map((f) => ({ ...((f.parameters.definitions ?? {}) as object), ...((f.parameters.$defs ?? {}) as object) })));
   const builder = new GrammarBuilder(defs);
   const alternatives = functions.map((f, i) => `${literal(f.name)} ${literal(syntax.paramsPrefix)} ${builder.node(f.parameters, `tools.${i}.parameters`)}`);
-  const call = builder.rule(`${literal(syntax.prefix)} (${alternatives.join(" | ")}) ${literal(syntax.suffix)}`, "call");
-  const calls = options.many ? builder.rule(`${call} (${literal(syntax.between)} ${call}){0,${MAX_CALLS - 1}}`, "calls") : call;
-  if (!options.text) return builder.build(calls);
-  const first = syntax.prefix[0]!;
-  const text = builder.rule(`[^${first.replace(/[\\\]^-]/g, "\\$&")}]+`, "text");
+  const callAfter = (prefix: string, hint: string) => builder.rule(`${prefix ? `${literal(prefix)} ` : ""}(${alternatives.join(" | ")}) ${literal(syntax.suffix)}`, hint);
+  const call = callAfter(syntax.prefix, "call");
+  const first = options.begun === undefined ? call : callAfter(syntax.prefix.slice(options.begun.length), "first-call");
+  const calls = options.many ? builder.rule(`${first} (${literal(syntax.between)} ${call}){0,${MAX_CALLS - 1}}`, "calls") : first;
+  if (!options.text || options.begun !== undefined) return builder.build(calls);
+  const start = syntax.prefix[0]!;
+  const text = builder.rule(`[^${start.replace(/[\\\]^-]/g, "\\$&")}]+`, "text");
   return builder.build(`${calls} | ${text} ${calls}?`);
 }
