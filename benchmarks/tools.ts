@@ -1,7 +1,8 @@
 /**
  * `npm run bench:tools`: tool calling on the device. (1) Validity: sampled requests at temperature 1 across several
  * functions and every tool_choice; each returned call must parse and validate against its schema. (2) TTFT with 8
- * tools offered against none, the same tools on every request (their tokens come from the prefix cache). (3) Time to
+ * tools offered against none and against a system prompt as long as the tools' account (the control for a longer
+ * prompt), the same tools on every request (their tokens come from the prefix cache). (3) Time to
  * the first streamed argument fragment against a plain answer's TTFT. `--model 140m` on the synthetic model (its
  * 4096-token context holds 8 tools; the bundled model's 512 do not, so it gets the validity run and 2 tools).
  */
@@ -110,10 +111,36 @@ async function streamed(url: string, body: object): Promise<{ firstMs: number; f
   return { firstMs, firstArgumentMs };
 }
 
+/** The prompt tokens of a request, from its usage. */
+async function promptTokens(url: string, body: object): Promise<number> {
+  const res = await post(url, { ...body, max_tokens: 1 });
+  return ((await res.body.json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens;
+}
+
+const FILLER = "And the LORD spake unto Moses, saying, ";
+
+/**
+ * A system prompt that makes a request without tools as long as one with them: the control that tells the tools'
+ * own cost from that of a longer prompt (every token after it attends over the whole prompt).
+ */
+async function sameLengthSystem(url: string, model: string, fns: typeof FUNCTIONS): Promise<{ system: string; toolsPrompt: number; controlPrompt: number }> {
+  const messages = [{ role: "user", content: QUESTIONS[0] }];
+  const toolsPrompt = await promptTokens(url, { model, messages, tools: asTools(fns) });
+  const plainPrompt = await promptTokens(url, { model, messages });
+  const unit = (await promptTokens(url, { model, messages: [{ role: "system", content: FILLER.repeat(20) }, ...messages] })) - plainPrompt;
+  const system = FILLER.repeat(Math.max(1, Math.round((20 * (toolsPrompt - plainPrompt)) / unit)));
+  return { system, toolsPrompt, controlPrompt: await promptTokens(url, { model, messages: [{ role: "system", content: system }, ...messages] }) };
+}
+
 interface Latency {
   plain: Summary;
+  /** No tools, a system prompt as long as the tools' account. */
+  samePrompt: Summary;
+  prompts: { tools: number; control: number };
   withTools: Summary;
   toolsRatioP50: number;
+  /** With tools against the same-length prompt without them: the tools' own cost. */
+  toolsOverSamePromptP50: number;
   firstArgument: Summary;
   firstArgumentOverPlainP50Ms: number;
 }
@@ -121,23 +148,37 @@ interface Latency {
 /** Interleaved rounds: no tools, the same tools (auto), and a required call; each round's question is new. */
 async function latency(url: string, model: string, fns: typeof FUNCTIONS, flags: Flags): Promise<Latency> {
   const plain: number[] = [];
+  const samePrompt: number[] = [];
   const withTools: number[] = [];
   const firstArgument: number[] = [];
+  const control = await sameLengthSystem(url, model, fns);
   for (let round = -2; round < flags.rounds; round++) {
     const content = `${round + 3}. ${QUESTIONS[(round + 3) % QUESTIONS.length]}`;
     const base = { model, messages: [{ role: "user", content }], max_tokens: 24, temperature: 0 };
     const a = await streamed(url, base);
+    const s = await streamed(url, { ...base, messages: [{ role: "system", content: control.system }, ...base.messages] });
     const b = await streamed(url, { ...base, tools: asTools(fns) });
     const c = await streamed(url, { ...base, max_tokens: 60, tools: asTools(fns), tool_choice: "required" });
     if (round < 0) continue; // warm-up rounds: the first puts the tools into the prefix cache
     plain.push(a.firstMs);
+    samePrompt.push(s.firstMs);
     withTools.push(b.firstMs);
     if (!Number.isNaN(c.firstArgumentMs)) firstArgument.push(c.firstArgumentMs);
   }
   const p = summarize(plain);
+  const same = summarize(samePrompt);
   const t = summarize(withTools);
   const f = summarize(firstArgument);
-  return { plain: p, withTools: t, toolsRatioP50: t.p50 / p.p50, firstArgument: f, firstArgumentOverPlainP50Ms: f.p50 - p.p50 };
+  return {
+    plain: p,
+    samePrompt: same,
+    prompts: { tools: control.toolsPrompt, control: control.controlPrompt },
+    withTools: t,
+    toolsRatioP50: t.p50 / p.p50,
+    toolsOverSamePromptP50: t.p50 / same.p50,
+    firstArgument: f,
+    firstArgumentOverPlainP50Ms: f.p50 - p.p50,
+  };
 }
 
 export async function runToolsBench(argv: string[]): Promise<void> {
@@ -171,6 +212,7 @@ export async function runToolsBench(argv: string[]): Promise<void> {
       series: ["p50 ms"],
       groups: [
         { label: "no tools", values: [lat.plain.p50] },
+        { label: "no tools, same-length prompt", values: [lat.samePrompt.p50] },
         { label: `${fns.length} tools (auto)`, values: [lat.withTools.p50] },
         { label: "first argument fragment", values: [lat.firstArgument.p50] },
       ],
@@ -181,7 +223,8 @@ export async function runToolsBench(argv: string[]): Promise<void> {
   console.log(`refused by the check after the grammar (500 schema_violation): ${valid.refused.length}${valid.refused.length ? ` (${valid.refused[0]})` : ""}\n`);
   const rows = [
     { name: "no tools: first token", s: lat.plain },
-    { name: `${fns.length} tools, auto: first output`, s: lat.withTools },
+    { name: `no tools, ${lat.prompts.control}-token prompt: first token`, s: lat.samePrompt },
+    { name: `${fns.length} tools (${lat.prompts.tools}-token prompt), auto: first output`, s: lat.withTools },
     { name: "required: first argument fragment", s: lat.firstArgument },
   ];
   console.log(
@@ -194,7 +237,7 @@ export async function runToolsBench(argv: string[]): Promise<void> {
       rows,
     ),
   );
-  console.log(`\nwith tools / without, p50: ${fixed(lat.toolsRatioP50, 2)}x (target <= 1.2x); first argument fragment - plain TTFT, p50: ${fixed(lat.firstArgumentOverPlainP50Ms, 1)} ms (target <= 5 ms)`);
+  console.log(`\nwith tools / without, p50: ${fixed(lat.toolsRatioP50, 2)}x (target <= 1.2x); with tools / a prompt as long without them: ${fixed(lat.toolsOverSamePromptP50, 2)}x; first argument fragment - plain TTFT, p50: ${fixed(lat.firstArgumentOverPlainP50Ms, 1)} ms (target <= 5 ms)`);
   console.log(`\nJSON: ${json}\nchart: ${svg}`);
 }
 

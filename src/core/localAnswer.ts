@@ -47,7 +47,7 @@ export interface GenerationParams {
   /** Log-probabilities for the client. */
   logprobs?: { top: number };
   /** Tools offered: generation runs under the grammar of their calls, which are read out of the text as it streams. */
-  tools?: { constraint: CallConstraint; syntax: CallSyntax; names: string[]; lazy?: GenerateOptions["lazyGrammar"] };
+  tools?: { constraint: CallConstraint; syntax: CallSyntax; names: string[]; lazy?: GenerateOptions["lazyGrammar"]; forced?: GenerateOptions["forced"] };
   /** Cascade mode: judges the first tokens and may abort the generation to escalate it. */
   probe?: ConfidenceProbe;
 }
@@ -114,6 +114,7 @@ export async function answerOnDevice(ctx: RequestContext, backend: ChatBackend, 
           stop: params.stop,
           grammar: params.constraint?.grammar ?? tools?.constraint.grammar,
           lazyGrammar: tools?.lazy,
+          forced: tools?.forced,
           signal,
           evaluationPriority: EVALUATION_PRIORITY[params.priority],
           interactive: params.priority === "interactive",

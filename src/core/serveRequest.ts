@@ -111,19 +111,25 @@ export function toolsOf<R extends ToolFields>(ctx: RequestContext, deps: Pick<Co
 
 /**
  * The grammar and syntax of the calls a model may make to the offered tools. In "auto" the grammar applies lazily,
- * from the token that begins a call (when the vocabulary has tokens that begin the syntax alone).
+ * from the token that begins a call (when the vocabulary has tokens that begin the syntax alone). When a call is
+ * certain ("required", or a named function), what it certainly begins with (the prefix; for a named function its
+ * name and the parameters' opening too) is forced: evaluated with the prompt, not sampled token by token under the
+ * grammar.
  */
 async function toolPlan(request: CoreRequest, offered: ToolDefinition[], model: LlamaChatModel, constraints: JsonConstraints) {
   if (offered.length === 0) return undefined;
   const syntax = model.callSyntax;
   const functions = offered.map((t) => ({ name: t.name, parameters: t.parameters ?? { type: "object", properties: {} } }));
-  const auto = (request.toolChoice ?? "auto") === "auto";
+  const choice = request.toolChoice ?? "auto";
+  const auto = choice === "auto";
   const tokens = auto ? model.callTokens(syntax.prefix) : undefined;
   const starts = tokens && [...new Set(tokens.starts.values())];
-  const constraint = await constraints.forCalls(functions, syntax, { many: request.parallelToolCalls ?? true, text: auto, starts });
+  const head = typeof choice === "object" ? `${syntax.prefix}${choice.name}${syntax.paramsPrefix}` : choice === "required" ? syntax.prefix : undefined;
+  const forced = head === undefined ? undefined : model.answerTokens(head);
+  const constraint = await constraints.forCalls(functions, syntax, { many: request.parallelToolCalls ?? true, text: auto, starts, ...(forced && { begun: head }) });
   const { afterStart } = constraint;
   const lazy = afterStart && tokens && { blocked: tokens.blocked, after: new Map([...tokens.starts].map(([token, text]) => [token, afterStart.get(text)!])) };
-  return { constraint, syntax, names: offered.map((t) => t.name), lazy };
+  return { constraint, syntax, names: offered.map((t) => t.name), lazy, forced };
 }
 
 /** Answers a request on its surface; resolves with the answer given, or undefined when it was queued or its stream broke off. */

@@ -13,6 +13,7 @@ import { after, before, beforeEach, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
+import { fakeProviders } from "../helpers/fakeProviders.js";
 import { startFakeCloud, type FakeCloud } from "../fakeCloud/fakeCloud.js";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
 import { scratchDir } from "../helpers/paths.js";
@@ -43,10 +44,7 @@ async function configFile(extra: { budgets?: object; offline?: object } = {}): P
     config,
     JSON.stringify({
       cloud: {
-        providers: [
-          { id: "openai-a", kind: "openai", baseUrl: openaiCloud.openaiBaseUrl, model: "gpt-fake", apiKey: "sk-test-openai", ...fast },
-          { id: "anthropic-b", kind: "anthropic", baseUrl: anthropicCloud.anthropicBaseUrl, model: "claude-fake", apiKey: "sk-ant-test", ...fast },
-        ],
+        providers: fakeProviders(openaiCloud, anthropicCloud, { openai: { apiKey: "sk-test-openai" }, anthropic: { apiKey: "sk-ant-test" } }, fast),
       },
       router: {
         defaultBudgetMs: 1,

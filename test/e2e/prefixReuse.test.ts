@@ -15,7 +15,7 @@ before(async () => {
   const dir = scratchDir();
   const path = await writeTinyModel(dir);
   const manifest = await writeManifest(dir, { id: MODEL, engine: "llama", path, quant: "F16", contextSize: 512 });
-  daemon = await startDaemon({ args: ["--manifest", manifest, "--slots", "2"] });
+  daemon = await startDaemon({ args: ["--manifest", manifest, "--slots", "3"] });
   client = new OpenAI({ baseURL: daemon.baseURL, apiKey: "x", maxRetries: 0 });
 });
 after(async () => {
@@ -48,4 +48,16 @@ test("the next turn of a conversation reuses the previous prompt and answer", as
   const turn2 = [...turn1, { role: "assistant" as const, content: a.choices[0]!.message.content! }, { role: "user" as const, content: "And then?" }];
   await client.chat.completions.create({ model: MODEL, messages: turn2, max_tokens: 4, temperature: 0 });
   assert.ok((await counter("edged_prompt_tokens_reused_total")) - before >= a.usage!.prompt_tokens - 1);
+});
+
+test("a request sharing only a few first tokens with a cached prompt takes another sequence, so the cached one survives", async () => {
+  const ask = (system: string, question: string) =>
+    client.chat.completions.create({ model: MODEL, messages: [{ role: "system", content: system }, { role: "user", content: question }], max_tokens: 4, temperature: 0 });
+  await ask(SYSTEM, "Who keeps the scrolls?");
+  // the template's opening and "You are the" in common: fewer tokens than a shared prefix must have to count
+  await ask("You are the ferryman of the river.", "Who crosses tonight?");
+  const before = await counter("edged_prompt_tokens_reused_total");
+  await ask(SYSTEM, "Where are the scrolls kept?");
+  const reused = (await counter("edged_prompt_tokens_reused_total")) - before;
+  assert.ok(reused > 100, `the long system prompt was still cached: reused ${reused} tokens`);
 });

@@ -9,6 +9,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
+import { fakeProviders } from "../helpers/fakeProviders.js";
 import { startFakeCloud, type FakeCloud } from "../fakeCloud/fakeCloud.js";
 import { until } from "../helpers/until.js";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
@@ -44,10 +45,7 @@ before(async () => {
     config,
     JSON.stringify({
       cloud: {
-        providers: [
-          { id: "openai-a", kind: "openai", baseUrl: openaiCloud.openaiBaseUrl, model: "gpt-fake", apiKeyEnv: "FAKE_OPENAI_KEY", ...fast },
-          { id: "anthropic-b", kind: "anthropic", baseUrl: anthropicCloud.anthropicBaseUrl, model: "claude-fake", apiKeyEnv: "FAKE_ANTHROPIC_KEY", ...fast },
-        ],
+        providers: fakeProviders(openaiCloud, anthropicCloud, { openai: { apiKeyEnv: "FAKE_OPENAI_KEY" }, anthropic: { apiKeyEnv: "FAKE_ANTHROPIC_KEY" } }, fast),
       },
       router: {
         defaultBudgetMs: 1,

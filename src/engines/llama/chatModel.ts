@@ -84,6 +84,11 @@ export interface GenerateOptions {
    * then costs no grammar checks, which over a large vocabulary cost more than the model's own step.
    */
   lazyGrammar?: { blocked: readonly Token[]; after: ReadonlyMap<Token, LlamaGrammar> };
+  /**
+   * Tokens the answer certainly begins with (a required call's syntax, before the grammar has a choice to make):
+   * evaluated with the prompt rather than sampled one by one, and the answer's first tokens.
+   */
+  forced?: readonly Token[];
 }
 
 /** The tokens holding a call syntax's first character: those that begin its prefix (with their text), and the rest. */
@@ -241,6 +246,12 @@ export class LlamaChatModel {
     return made;
   }
 
+  /** Text as the tokens the model would generate for it mid-answer, or undefined when they do not read back as the text. */
+  answerTokens(text: string): Token[] | undefined {
+    const tokens = this.model.tokenize(text, false, "trimLeadingSpace");
+    return this.model.detokenize(tokens) === text ? tokens : undefined;
+  }
+
   /** Plain-text prompt as the model's tokenizer reads it, with BOS when the model wants one. */
   tokenizeText(text: string): Token[] {
     const tokens = this.model.tokenize(text);
@@ -294,10 +305,10 @@ export class LlamaChatModel {
 
   /** Generates on a free sequence of the context, reusing its longest shared prefix; the caller must hold a slot. */
   async generate(options: GenerateOptions): Promise<GenerateResult> {
-    const { prompt, signal } = options;
+    const { prompt, signal, forced = [] } = options;
     signal.throwIfAborted();
     const pool = this.poolFor(options.interactive === true);
-    const lease = await pool.acquire(prompt);
+    const lease = await pool.acquire([...prompt, ...forced]);
     const background = !options.interactive;
     if (background) this.backgroundRunning++;
     const sequence = lease.sequence;
@@ -354,8 +365,8 @@ export class LlamaChatModel {
           })
         : sequence.evaluate(lease.rest, evaluateOptions);
       let eog = true; // the generator ends without a token only at an end-of-generation token
-      for await (const token of tokens) {
-        if (signal.aborted) break;
+      /** Takes one token of the answer; true when the answer ends with it. */
+      const take = (token: Token): boolean => {
         completionTokens++;
         generated.push(token);
         const after = !grammarState && lazy?.after.get(token);
@@ -363,16 +374,26 @@ export class LlamaChatModel {
         const step = stops.push(detokenizer.push(token));
         emit(step.text);
         if (step.stopped) {
-          eog = false;
           finishReason = "stop";
           stopSequence = step.stop;
           pending = []; // the tokens of the stop sequence, which the answer leaves out
-          break;
         }
-        if (completionTokens >= limit) {
-          eog = false;
-          break;
+        if (step.stopped || completionTokens >= limit) eog = false;
+        return !eog;
+      };
+      let forcedLeft = forced.length > 0;
+      for await (const token of tokens) {
+        if (signal.aborted) break;
+        if (forcedLeft) {
+          // the forced tokens were evaluated with the prompt; their text goes out before the first sampled token's
+          forcedLeft = false;
+          const sampled = pending;
+          pending = [];
+          const ended = forced.some(take);
+          pending = [...pending, ...sampled];
+          if (ended) break;
         }
+        if (take(token)) break;
       }
       clean = true; // generation ended between tokens: the sequence holds exactly what it evaluated
       signal.throwIfAborted();

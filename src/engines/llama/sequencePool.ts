@@ -21,19 +21,17 @@ function commonPrefix(a: readonly Token[], b: readonly Token[]): number {
   return i;
 }
 
-/**
- * Shared prefixes shorter than this count as none: every prompt of a chat template shares its first tokens, and
- * taking a sequence for them alone would erase whatever long prefix it holds (tool definitions, a system prompt)
- * to save a few tokens.
- */
-const MIN_SHARED = 16;
-
 export class SequencePool {
   private readonly free: LlamaContextSequence[];
+
+  /** When each sequence was last released (a count of releases), for taking the least recently used. */
+  private readonly lastUsed = new Map<LlamaContextSequence, number>();
+  private uses = 0;
 
   /** `reuse: false` evaluates every prompt in full (to measure what reuse saves). */
   constructor(context: LlamaContext, private readonly reuse = true) {
     this.free = Array.from({ length: context.totalSequences }, () => context.getSequence());
+    for (const s of this.free) this.lastUsed.set(s, 0);
   }
 
   get hasFree(): boolean {
@@ -42,17 +40,19 @@ export class SequencePool {
 
   /** The caller holds a scheduler slot, so a sequence is always free. */
   async acquire(prompt: readonly Token[]): Promise<Lease> {
-    let best = 0;
-    let bestLength = -1;
-    let bestHeld = Infinity;
-    // the longest shared prefix; on a tie (none worth counting, above all), the sequence holding least, so a long
-    // cached prefix is not overwritten by a request that shares only the template's first tokens with it
+    // a sequence is worth taking for what it saves now when that outweighs a quarter of what it holds beyond it
+    // (erased, to be evaluated again by whoever wanted it): so a new conversation with a known system prompt takes
+    // the sequence holding it, but a request sharing only the template's first tokens with a long cached prefix
+    // (tool definitions, a system prompt) does not erase it; with none worth taking, the least recently used
+    let best = -1;
+    let bestScore = 0;
     this.free.forEach((s, i) => {
-      const shared = commonPrefix(s.contextTokens, prompt);
-      const length = shared >= MIN_SHARED ? shared : 0;
       const held = s.contextTokens.length;
-      if (length > bestLength || (length === bestLength && held < bestHeld)) [best, bestLength, bestHeld] = [i, length, held];
+      const shared = commonPrefix(s.contextTokens, prompt);
+      const score = shared - (held - shared) / 4;
+      if (score > bestScore) [best, bestScore] = [i, score];
     });
+    if (best < 0) best = this.free.reduce((lru, s, i) => (this.lastUsed.get(s)! < this.lastUsed.get(this.free[lru]!)! ? i : lru), 0);
     const sequence = this.free.splice(best, 1)[0];
     if (!sequence) throw new Error("no free sequence: more requests than slots");
     const keep = this.reuse ? Math.min(commonPrefix(sequence.contextTokens, prompt), prompt.length - 1) : 0;
@@ -70,6 +70,7 @@ export class SequencePool {
         try {
           if (!clean) await sequence.clearHistory();
         } finally {
+          this.lastUsed.set(sequence, ++this.uses);
           this.free.push(sequence); // a sequence is never lost to the pool
         }
       },

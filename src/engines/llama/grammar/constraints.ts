@@ -66,10 +66,11 @@ export class JsonConstraints {
   /**
    * The constraint of calls to these functions; `many` allows several calls in one answer, `text` a text answer
    * (or text, then calls) instead. With `text` and `starts` (the texts of the tokens a call can begin with, each a
-   * beginning of the syntax's prefix), the grammar applies lazily: one grammar per start, of what follows it. A
-   * function whose parameters cannot be enforced is refused naming it.
+   * beginning of the syntax's prefix), the grammar applies lazily: one grammar per start, of what follows it. With
+   * `begun` (text a call certainly begins with, forced before sampling), the grammar of what follows it. A function
+   * whose parameters cannot be enforced is refused naming it.
    */
-  forCalls(functions: readonly CallFunction[], syntax: CallSyntax, options: { many: boolean; text: boolean; starts?: readonly string[] }): Promise<CallConstraint> {
+  forCalls(functions: readonly CallFunction[], syntax: CallSyntax, options: { many: boolean; text: boolean; starts?: readonly string[]; begun?: string }): Promise<CallConstraint> {
     for (const [i, f] of functions.entries()) {
       const unsupported = unsupportedSchemaReason(f.parameters);
       const param = `tools.${i}.function.parameters`;
@@ -79,9 +80,9 @@ export class JsonConstraints {
     const cached = this.calls.get(key);
     if (cached) return cached;
     const made = (async (): Promise<CallConstraint> => {
-      const compile = (begun?: string) => {
+      const compile = (begun = options.begun) => {
         try {
-          const text = grammarForCalls(functions.map((f) => ({ name: f.name, parameters: f.parameters as JsonSchemaNode })), syntax, { ...options, begun });
+          const text = grammarForCalls(functions.map((f) => ({ name: f.name, parameters: f.parameters as JsonSchemaNode })), syntax, { many: options.many, text: options.text, begun });
           return this.llama.createGrammar({ grammar: text });
         } catch (error) {
           if (error instanceof InvalidGrammarError) throw new InvalidGrammarError(`tools cannot be enforced: ${error.message}`, "tools");

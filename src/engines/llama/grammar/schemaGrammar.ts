@@ -284,18 +284,28 @@ export interface CallSyntax {
  * The grammar of tool calls in the template's syntax: one call or several, each naming one of the functions and
  * its arguments valid for that function's schema; with `text`, an answer may instead be text, or text then calls
  * (text that never starts the call syntax, so a call can only begin where the grammar constrains it). With `begun`,
- * the grammar of the calls' rest once this much of the first call's prefix was generated (a lazily applied grammar:
- * the text before was sampled without one).
+ * the grammar of the calls' rest once this much of the first call was generated: a beginning of its prefix (a
+ * lazily applied grammar: the text before was sampled without one), or a whole head `prefix name paramsPrefix`
+ * (a call certain before sampling, its head forced).
  */
 export function grammarForCalls(functions: readonly { name: string; parameters: JsonSchemaNode }[], syntax: CallSyntax, options: { many: boolean; text: boolean; begun?: string }): string {
   const defs = Object.assign({}, ...functions.map((f) => ({ ...((f.parameters.definitions ?? {}) as object), ...((f.parameters.$defs ?? {}) as object) })));
   const builder = new GrammarBuilder(defs);
-  const alternatives = functions.map((f, i) => `${literal(f.name)} ${literal(syntax.paramsPrefix)} ${builder.node(f.parameters, `tools.${i}.parameters`)}`);
+  const params = functions.map((f, i) => builder.node(f.parameters, `tools.${i}.parameters`));
+  const alternatives = functions.map((f, i) => `${literal(f.name)} ${literal(syntax.paramsPrefix)} ${params[i]}`);
   const callAfter = (prefix: string, hint: string) => builder.rule(`${prefix ? `${literal(prefix)} ` : ""}(${alternatives.join(" | ")}) ${literal(syntax.suffix)}`, hint);
   const call = callAfter(syntax.prefix, "call");
-  const first = options.begun === undefined ? call : callAfter(syntax.prefix.slice(options.begun.length), "first-call");
+  const { begun } = options;
+  const firstCall = (): string => {
+    if (begun === undefined) return call;
+    if (syntax.prefix.startsWith(begun)) return callAfter(syntax.prefix.slice(begun.length), "first-call");
+    const i = functions.findIndex((f) => begun === `${syntax.prefix}${f.name}${syntax.paramsPrefix}`);
+    if (i < 0) throw new Error(`no call of these functions begins with ${JSON.stringify(begun)}`);
+    return builder.rule(`${params[i]} ${literal(syntax.suffix)}`, "first-call");
+  };
+  const first = firstCall();
   const calls = options.many ? builder.rule(`${first} (${literal(syntax.between)} ${call}){0,${MAX_CALLS - 1}}`, "calls") : first;
-  if (!options.text || options.begun !== undefined) return builder.build(calls);
+  if (!options.text || begun !== undefined) return builder.build(calls);
   const start = syntax.prefix[0]!;
   const text = builder.rule(`[^${start.replace(/[\\\]^-]/g, "\\$&")}]+`, "text");
   return builder.build(`${calls} | ${text} ${calls}?`);
