@@ -24,7 +24,7 @@ import { BUDGET_MIGRATIONS } from "../src/router/budgetMigrations.js";
 import { DifficultyEstimator } from "../src/router/difficulty.js";
 import { Router, type RoutingInput } from "../src/router/router.js";
 import { RouterConfig } from "../src/router/schemas.js";
-import { TokenBudget } from "../src/router/tokenBudget.js";
+import { keyIdOf, TokenBudget } from "../src/router/tokenBudget.js";
 import { startFakeCloud } from "../test/fakeCloud/fakeCloud.js";
 import { startBenchDaemon } from "./harness/daemon.js";
 import { resultsPath, ROOT } from "./harness/paths.js";
@@ -98,7 +98,7 @@ async function decisionOverhead(flags: Flags) {
       budgetMs: 50,
       privacy: "default",
       allowDefer: false,
-      keyId: budget.keyIdOf("bench"),
+      keyId: keyIdOf("bench"),
       local: { keys: ["local@cpu#1", "local@cpu"], waitMs: 0, busy: false },
     };
   };

@@ -84,13 +84,12 @@ export class AnthropicProvider extends HttpProvider<AnthropicProviderOptions> {
 
   protected async result(res: HttpResponse, signal?: AbortSignal): Promise<CloudChatResult> {
     const message = await this.transport.json(res, Message, signal);
+    const uses = message.content.filter((b) => b.type === "tool_use");
     return {
       id: message.id,
       model: message.model,
       text: message.content.map((block) => (block.type === "text" ? (block.text ?? "") : "")).join(""),
-      ...(message.content.some((b) => b.type === "tool_use") && {
-        toolCalls: message.content.filter((b) => b.type === "tool_use").map((b) => ({ id: b.id ?? "", name: b.name ?? "", arguments: JSON.stringify(b.input ?? {}) })),
-      }),
+      ...(uses.length > 0 && { toolCalls: uses.map((b) => ({ id: b.id ?? "", name: b.name ?? "", arguments: JSON.stringify(b.input ?? {}) })) }),
       finishReason: finishReason(message.stop_reason),
       usage: { promptTokens: message.usage.input_tokens, completionTokens: message.usage.output_tokens },
     };

@@ -40,14 +40,21 @@ export interface OfferedCalls {
   violation: ReadonlyMap<string, Validate>;
 }
 
-/** Why a cloud's call may not be returned, or undefined when it may. */
-function wrongCall(call: ToolCall, offered: OfferedCalls | undefined): string | undefined {
-  if (!offered?.names.includes(call.name)) return `it called ${call.name}, which was not offered`;
-  const wrong = offered.violation.get(call.name)?.(call.arguments);
-  return wrong && `the arguments of ${call.name}: ${wrong}`;
+const invalidCall = (target: string, reason: string) => new ApiError(502, `The cloud answer from ${target} is refused: ${reason}`, "server_error", "cloud_invalid_tool_call");
+
+/** Refuses a call to a tool that was not offered (checked as soon as the call's name is known). */
+function checkName(name: string, offered: OfferedCalls | undefined, target: string): void {
+  if (!offered?.names.includes(name)) throw invalidCall(target, `it called ${name}, which was not offered`);
 }
 
-const invalidCall = (target: string, reason: string) => new ApiError(502, `The cloud answer from ${target} is refused: ${reason}`, "server_error", "cloud_invalid_tool_call");
+/** Refuses calls to tools not offered, or with arguments outside their schema (checked once the arguments are whole). */
+function checkCalls(calls: readonly ToolCall[], offered: OfferedCalls | undefined, target: string): void {
+  for (const call of calls) {
+    checkName(call.name, offered, target);
+    const wrong = offered!.violation.get(call.name)?.(call.arguments);
+    if (wrong) throw invalidCall(target, `the arguments of ${call.name}: ${wrong}`);
+  }
+}
 
 export interface CloudAnswer {
   target: string;
@@ -80,10 +87,7 @@ export async function answerFromCloud(ctx: RequestContext, o: CloudOptions): Pro
   if (!o.stream) {
     const { value, target, failures } = await firstToAnswer(o.targets, o.providers, (p) => p.chat(o.request, call), o.observer, ctx.signal);
     const firstByteMs = performance.now() - started;
-    for (const call of value.toolCalls ?? []) {
-      const wrong = wrongCall(call, o.tools);
-      if (wrong) throw invalidCall(target, wrong);
-    }
+    checkCalls(value.toolCalls ?? [], o.tools, target);
     const answer: Answer = {
       text: value.text,
       ...(value.toolCalls && { toolCalls: value.toolCalls }),
@@ -129,7 +133,7 @@ async function relay(ctx: RequestContext, events: AsyncIterable<CloudEvent>, o: 
           continue;
         case "call":
           // the name is checked now, before it goes out; the arguments once they are whole
-          if (!o.tools?.names.includes(event.name)) throw invalidCall(target, `it called ${event.name}, which was not offered`);
+          checkName(event.name, o.tools, target);
           calls[event.index] = { id: event.id, name: event.name, arguments: "" };
           stream.sendAll(writer.toolCall!(event));
           continue;
@@ -141,10 +145,7 @@ async function relay(ctx: RequestContext, events: AsyncIterable<CloudEvent>, o: 
           continue;
         }
       }
-      for (const call of calls) {
-        const wrong = wrongCall(call, o.tools);
-        if (wrong) throw invalidCall(target, wrong);
-      }
+      checkCalls(calls, o.tools, target);
       const totalMs = performance.now() - clock.started;
       const answer: Answer = {
         text,

@@ -20,9 +20,10 @@ import type { Answer, Surface } from "./surface.js";
 
 export type CoreDeps = GenerationDeps & { routing: RoutingDeps; toolPermissions?: ToolPermissions };
 
-/** Applies the caller's tool permissions: tools it may not offer are refused, or removed and named in a header. */
+/** What of a request its tools are checked against. */
 type ToolFields = Pick<CoreRequest, "tools" | "toolChoice" | "prompt" | "promptParam">;
 
+/** Applies the caller's tool permissions: tools it may not offer are refused, or removed and named in a header. */
 function permittedTools<R extends ToolFields>(ctx: RequestContext, deps: Pick<CoreDeps, "toolPermissions">, request: R): R {
   if (!deps.toolPermissions || request.tools.length === 0) return request;
   const { allowed, denied } = deps.toolPermissions.split(apiKeyOf(ctx.req), request.tools);

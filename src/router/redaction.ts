@@ -288,7 +288,10 @@ export function redact(text: string): Redaction {
   return { text: out + text.slice(at), counts, total: findings.length };
 }
 
-/** The string values of JSON text redacted in place (keys and structure kept, so the arguments still parse); text that is not JSON is redacted whole. */
+/**
+ * The string values of JSON text redacted in place (keys and structure kept, so the arguments still parse); text
+ * that is not JSON is redacted whole. Text without findings is returned as it was written.
+ */
 function redactJson(text: string, add: (r: Redaction) => void): string {
   let value: unknown;
   try {
@@ -298,10 +301,12 @@ function redactJson(text: string, add: (r: Redaction) => void): string {
     add(r);
     return r.text;
   }
+  let found = 0;
   const walk = (v: unknown): unknown => {
     if (typeof v === "string") {
       const r = redact(v);
       add(r);
+      found += r.total;
       return r.text;
     }
     if (Array.isArray(v)) return v.map(walk);
@@ -309,7 +314,7 @@ function redactJson(text: string, add: (r: Redaction) => void): string {
     return v;
   };
   const redacted = walk(value);
-  return JSON.stringify(redacted) === JSON.stringify(value) ? text : JSON.stringify(redacted);
+  return found ? JSON.stringify(redacted) : text;
 }
 
 type Guarded = { role: string; content: string; toolCalls?: { arguments: string }[] };

@@ -43,7 +43,7 @@ export interface RoutingInput {
   budgetMs: number;
   privacy: Privacy;
   allowDefer: boolean;
-  /** Whose cloud token budget pays (see TokenBudget.keyIdOf). */
+  /** Whose cloud token budget pays (see keyIdOf in tokenBudget.ts). */
   keyId: string;
   /** The local model's latency keys (its load level's, then its own), its lane's predicted wait, and whether other requests decode on it. */
   local: { keys: readonly string[]; waitMs: number; busy: boolean };

@@ -75,11 +75,6 @@ export class TokenBudget {
     };
   }
 
-  /** The id a bearer key is counted under: its SHA-256 in hex (pass the key, not the "Bearer …" header). */
-  keyIdOf(bearer: string | undefined): string {
-    return keyIdOf(bearer);
-  }
-
   /**
    * Whether `estimatedTokens` more fit in both windows. A refusal names the window that stays closed longer, and
    * when it opens: the next clock hour for the hour, the hour enough old buckets have left the day. (An estimate

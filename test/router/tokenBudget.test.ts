@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { openDatabase } from "../../src/db/open.js";
 import { BUDGET_MIGRATIONS } from "../../src/router/budgetMigrations.js";
-import { ANONYMOUS_KEY_ID, TokenBudget, type BudgetCheck, type TokenBudgetOptions } from "../../src/router/tokenBudget.js";
+import { ANONYMOUS_KEY_ID, keyIdOf, TokenBudget, type BudgetCheck, type TokenBudgetOptions } from "../../src/router/tokenBudget.js";
 import { scratchDir } from "../helpers/paths.js";
 
 const HOUR = 3_600_000;
@@ -21,7 +21,7 @@ function fresh(limits: Omit<TokenBudgetOptions, "now"> = {}) {
 
 test("the hourly limit refuses what would exceed it until the next clock hour", () => {
   const { budget, clock } = fresh({ perHour: 1000 });
-  const key = budget.keyIdOf("sk-live-alpha");
+  const key = keyIdOf("sk-live-alpha");
   assert.deepEqual(budget.check(key, 1000), { ok: true });
   budget.record(key, 600);
   budget.record(key, 100);
@@ -37,7 +37,7 @@ test("the hourly limit refuses what would exceed it until the next clock hour", 
 
 test("the daily limit counts the last 24 hourly buckets and opens as the oldest ones leave", () => {
   const { budget, clock } = fresh({ perHour: 800, perDay: 1000 });
-  const key = budget.keyIdOf("sk-live-beta");
+  const key = keyIdOf("sk-live-beta");
   const start = clock.now;
   budget.record(key, 500);
   clock.now += 5 * HOUR;
@@ -62,7 +62,7 @@ const verdict = (c: BudgetCheck) => (c.ok ? "ok" : c.window);
 
 test("when both windows refuse, the one that stays closed longer is reported", () => {
   const { budget, clock } = fresh({ perHour: 500, perDay: 600 });
-  const key = budget.keyIdOf("sk-live-gamma");
+  const key = keyIdOf("sk-live-gamma");
   budget.record(key, 450);
   assert.equal(verdict(budget.check(key, 100)), "hour", "only the hour refuses 100");
   assert.deepEqual(budget.check(key, 200), { ok: false, window: "day", limit: 600, used: 450, retryAfterMs: 24 * HOUR - 15 * 60_000 });
@@ -73,7 +73,7 @@ test("when both windows refuse, the one that stays closed longer is reported", (
 
 test("no limits: everything fits, and usage is still counted", () => {
   const { budget } = fresh();
-  const key = budget.keyIdOf(undefined);
+  const key = keyIdOf(undefined);
   budget.record(key, 1_000_000);
   assert.deepEqual(budget.check(key, Number.MAX_SAFE_INTEGER), { ok: true });
   assert.deepEqual(budget.usage(key), { hour: 1_000_000, day: 1_000_000 });
@@ -83,24 +83,24 @@ test("no limits: everything fits, and usage is still counted", () => {
 
 test("keys are counted apart; requests without a key share the anonymous budget", () => {
   const { budget } = fresh({ perHour: 100 });
-  const a = budget.keyIdOf("sk-key-a");
-  const b = budget.keyIdOf("sk-key-b");
+  const a = keyIdOf("sk-key-a");
+  const b = keyIdOf("sk-key-b");
   assert.notEqual(a, b);
-  assert.equal(budget.keyIdOf("sk-key-a"), a, "the same key, the same id");
-  assert.equal(budget.keyIdOf(undefined), ANONYMOUS_KEY_ID);
-  assert.equal(budget.keyIdOf(""), ANONYMOUS_KEY_ID);
+  assert.equal(keyIdOf("sk-key-a"), a, "the same key, the same id");
+  assert.equal(keyIdOf(undefined), ANONYMOUS_KEY_ID);
+  assert.equal(keyIdOf(""), ANONYMOUS_KEY_ID);
   budget.record(a, 100);
   assert.equal(budget.check(a, 1).ok, false);
   assert.deepEqual(budget.check(b, 100), { ok: true });
   assert.deepEqual(budget.check(ANONYMOUS_KEY_ID, 100), { ok: true });
-  budget.record(budget.keyIdOf(undefined), 60);
+  budget.record(keyIdOf(undefined), 60);
   assert.deepEqual(budget.usage(ANONYMOUS_KEY_ID), { hour: 60, day: 60 });
   assert.deepEqual(budget.usage(b), { hour: 0, day: 0 });
 });
 
 test("usage survives closing and reopening the database", () => {
   const { path, db, budget, clock } = fresh({ perHour: 1000 });
-  const key = budget.keyIdOf("sk-live-delta");
+  const key = keyIdOf("sk-live-delta");
   budget.record(key, 250);
   clock.now += HOUR;
   budget.record(key, 300);
@@ -112,7 +112,7 @@ test("usage survives closing and reopening the database", () => {
 
 test("prune deletes the buckets that have left the day, and only those", () => {
   const { budget, clock } = fresh();
-  const key = budget.keyIdOf("sk-live-epsilon");
+  const key = keyIdOf("sk-live-epsilon");
   budget.record(key, 10);
   clock.now += 23 * HOUR;
   budget.record(key, 20);
@@ -128,7 +128,7 @@ test("prune deletes the buckets that have left the day, and only those", () => {
 test("the raw key never reaches the database files, only its hash", async () => {
   const { path, budget } = fresh({ perHour: 1000 });
   const raw = "sk-proj-Secret0Bearer1Key2That3Must4Not5Be6Stored";
-  const key = budget.keyIdOf(raw);
+  const key = keyIdOf(raw);
   assert.ok(!key.includes(raw));
   budget.record(key, 123);
   budget.check(key, 10);
@@ -144,7 +144,7 @@ test("usage a full disk refuses is held and counted, then written with the next 
   db.pragma(`max_page_count = ${db.pragma("page_count", { simple: true })}`);
   const keys: string[] = [];
   while (budget.unwrittenTokens === 0) {
-    keys.push(budget.keyIdOf(`sk-key-${keys.length}`));
+    keys.push(keyIdOf(`sk-key-${keys.length}`));
     budget.record(keys.at(-1)!, 7);
   }
   const held = keys.at(-1)!;

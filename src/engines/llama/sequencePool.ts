@@ -44,18 +44,21 @@ export class SequencePool {
     // (erased, to be evaluated again by whoever wanted it): so a new conversation with a known system prompt takes
     // the sequence holding it, but a request sharing only the template's first tokens with a long cached prefix
     // (tool definitions, a system prompt) does not erase it; with none worth taking, the least recently used
+    // contextTokens is a copy: read once per sequence
+    const shares = this.free.map((s) => {
+      const held = s.contextTokens;
+      return { held: held.length, shared: commonPrefix(held, prompt) };
+    });
     let best = -1;
     let bestScore = 0;
-    this.free.forEach((s, i) => {
-      const held = s.contextTokens.length;
-      const shared = commonPrefix(s.contextTokens, prompt);
+    shares.forEach(({ held, shared }, i) => {
       const score = shared - (held - shared) / 4;
       if (score > bestScore) [best, bestScore] = [i, score];
     });
     if (best < 0) best = this.free.reduce((lru, s, i) => (this.lastUsed.get(s)! < this.lastUsed.get(this.free[lru]!)! ? i : lru), 0);
     const sequence = this.free.splice(best, 1)[0];
     if (!sequence) throw new Error("no free sequence: more requests than slots");
-    const keep = this.reuse ? Math.min(commonPrefix(sequence.contextTokens, prompt), prompt.length - 1) : 0;
+    const keep = this.reuse ? Math.min(shares[best]!.shared, prompt.length - 1) : 0;
     try {
       if (sequence.nextTokenIndex > keep) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
     } catch (error) {
