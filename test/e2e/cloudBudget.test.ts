@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { everyRequestToTheCloud } from "../helpers/fakeProviders.js";
 import { startFakeCloud, type FakeCloud } from "../fakeCloud/fakeCloud.js";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
 import { scratchDir } from "../helpers/paths.js";
@@ -21,7 +22,13 @@ before(async () => {
     JSON.stringify({
       security: { apiKeys: Object.values(KEYS) },
       cloud: { providers: [{ id: "cloud", kind: "openai", baseUrl: cloud.openaiBaseUrl, model: "gpt-fake" }] },
-      router: { defaultBudgetMs: 1, budgets: { perKeyHourTokens: 500 }, routes: [{ model: "strict", local: MODEL, cloud: ["cloud"], overBudget: "reject" }] },
+      router: everyRequestToTheCloud(
+        [
+          { model: "strict", local: MODEL, cloud: ["cloud"], overBudget: "reject" },
+          { model: "*", cloud: ["cloud"] },
+        ],
+        { budgets: { perKeyHourTokens: 500 } },
+      ),
     }),
   );
   daemon = await startDaemon({ args: ["--config", config] });
@@ -35,7 +42,7 @@ after(async () => {
 /** Sixty words the fake echoes back: each cloud call spends about 60 prompt and 63 completion tokens. */
 const PSALM = Array.from({ length: 60 }, (_, i) => (i % 2 ? "praise" : "sing")).join(" ");
 
-/** Over the default budget of 1 ms on any machine, so the request wants the cloud; its estimate (prompt + 100) is checked against the budget. */
+/** The request wants the cloud (every route sends everything there); its estimate (prompt + 100) is checked against the budget. */
 async function ask(key: string, model = MODEL) {
   const res = await fetch(`${daemon.url}/v1/chat/completions`, {
     method: "POST",

@@ -13,7 +13,7 @@ import { after, before, beforeEach, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
-import { fakeProviders } from "../helpers/fakeProviders.js";
+import { everyRequestToTheCloud, fakeProviders } from "../helpers/fakeProviders.js";
 import { startFakeCloud, type FakeCloud } from "../fakeCloud/fakeCloud.js";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
 import { scratchDir } from "../helpers/paths.js";
@@ -36,7 +36,7 @@ const ask = (content: string): OpenAI.ChatCompletionMessageParam[] => [{ role: "
 const functionCalls = (m: { tool_calls?: unknown[] | null }) => (m.tool_calls ?? []) as OpenAI.ChatCompletionMessageFunctionToolCall[];
 const sent = (cloud: FakeCloud) => cloud.requests.at(-1)!.body as Record<string, any>;
 
-/** A configuration of the two clouds and the routes under test; the device misses a 1 ms budget, so requests escalate. */
+/** A configuration of the two clouds and the routes under test, each sending every request to the cloud but the cascade. */
 async function configFile(extra: { budgets?: object; offline?: object } = {}): Promise<string> {
   const config = join(scratchDir(), "edged.json");
   const fast = { retry: { maxRetries: 0 }, breaker: { failureThreshold: 50 } };
@@ -46,18 +46,17 @@ async function configFile(extra: { budgets?: object; offline?: object } = {}): P
       cloud: {
         providers: fakeProviders(openaiCloud, anthropicCloud, { openai: { apiKey: "sk-test-openai" }, anthropic: { apiKey: "sk-ant-test" } }, fast),
       },
-      router: {
-        defaultBudgetMs: 1,
-        ...(extra.budgets && { budgets: extra.budgets }),
-        routes: [
+      router: everyRequestToTheCloud(
+        [
           { model: "via-openai", local: MODEL, cloud: ["openai-a"], fallbackToLocal: false },
           { model: "via-anthropic", local: MODEL, cloud: ["anthropic-b"], fallbackToLocal: false },
           { model: "chain", local: MODEL, cloud: ["openai-a", "anthropic-b"], fallbackToLocal: false },
           { model: "or-device", local: MODEL, cloud: ["openai-a"], fallbackToLocal: true },
-          { model: "cascade", local: MODEL, cloud: ["anthropic-b"], cascade: { tokens: 4, minMeanLogprob: -0.0001 } },
+          { model: "cascade", local: MODEL, cloud: ["anthropic-b"], cascade: { tokens: 4, minMeanLogprob: -0.0001 }, difficultyThreshold: 1 },
           { model: "metered", local: MODEL, cloud: ["openai-a"], overBudget: "reject" },
         ],
-      },
+        extra.budgets ? { budgets: extra.budgets } : {},
+      ),
       ...(extra.offline && { offline: extra.offline }),
     }),
   );

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { everyRequestToTheCloud } from "../helpers/fakeProviders.js";
 import { startFakeCloud, type FakeCloud } from "../fakeCloud/fakeCloud.js";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
 import { scratchDir } from "../helpers/paths.js";
@@ -33,7 +34,7 @@ before(async () => {
     config,
     JSON.stringify({
       cloud: { providers: [{ id: "fake", kind: "openai", baseUrl: cloud.openaiBaseUrl, model: "gpt-fake", apiKeyEnv: "FAKE_KEY" }] },
-      router: { defaultBudgetMs: 1, budgets: { perKeyHourTokens: 1_000_000 } },
+      router: everyRequestToTheCloud([{ model: "*", cloud: ["fake"] }], { budgets: { perKeyHourTokens: 1_000_000 } }),
       offline: { retryBaseMs: 20, retryMaxMs: 200 },
     }),
   );

@@ -28,6 +28,12 @@ let client: OpenAI;
  */
 const DEVICE_BUDGET_MS = 60_000;
 const big = (content: string) => ({ model: MODEL, max_tokens: 300, messages: [{ role: "user" as const, content }] });
+/**
+ * Once a cloud has been measured, a request over budget on the device stays there when the cloud is predicted slower
+ * still, and for a loopback fake that depends on the machine's load. Tests of what happens in the cloud send their
+ * requests by the "cloudward" route, which counts every prompt as difficult under a budget the device always makes.
+ */
+const cloudward = (content: string) => ({ ...big(content), model: "cloudward", edged: { latency_budget_ms: DEVICE_BUDGET_MS } });
 const small = (content: string) => ({ model: MODEL, max_tokens: 4, messages: [{ role: "user" as const, content }], edged: { latency_budget_ms: DEVICE_BUDGET_MS } });
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
@@ -53,6 +59,7 @@ before(async () => {
           { model: "strict", local: MODEL, cloud: ["openai-a"], cascade: { tokens: 4, minMeanLogprob: -0.0001 } },
           { model: "lenient", local: MODEL, cloud: ["openai-a"], cascade: { tokens: 4, minMeanLogprob: -60 } },
           { model: "guarded", local: MODEL, cloud: ["openai-a"], redaction: "DENY", fallbackToLocal: false },
+          { model: "cloudward", local: MODEL, cloud: ["openai-a", "anthropic-b"], difficultyThreshold: 0 },
         ],
       },
       offline: { probeInterval: "100ms", retryBaseMs: 20, retryMaxMs: 200 },
@@ -96,7 +103,7 @@ test("a small request is answered on the device; a long one goes to the cloud; b
 });
 
 test("a cloud answer streams through the openai client chunk by chunk and ends with the usage", async () => {
-  const stream = await client.chat.completions.create({ ...big("Sing unto the Lord a new song"), stream: true, stream_options: { include_usage: true } });
+  const stream = await client.chat.completions.create({ ...cloudward("Sing unto the Lord a new song"), stream: true, stream_options: { include_usage: true } });
   let text = "";
   let chunks = 0;
   let usage: OpenAI.CompletionUsage | undefined | null;
@@ -123,7 +130,7 @@ test("local_only never leaves the device, whatever the budget says", async () =>
 
 test("e-mail addresses, card numbers and keys are redacted before they leave, and counted; DENY keeps them home", async () => {
   const secret = "sk-proj-abcdefghijklmnopqrstuvwx123456";
-  const res = await client.chat.completions.create(big(`Mail jane.doe@example.com, card 4111 1111 1111 1111, key ${secret}`)).withResponse();
+  const res = await client.chat.completions.create(cloudward(`Mail jane.doe@example.com, card 4111 1111 1111 1111, key ${secret}`)).withResponse();
   assert.equal(res.response.headers.get("x-edged-route"), "cloud");
   assert.equal(res.response.headers.get("x-edged-redactions"), "3");
   const sent = JSON.stringify(openaiCloud.requests.at(-1)!.body);
@@ -132,9 +139,9 @@ test("e-mail addresses, card numbers and keys are redacted before they leave, an
   assert.ok(!daemon.output().includes("jane.doe"), "the log holds no redacted text");
 
   const before = openaiCloud.requests.length;
-  const kept = await post("/v1/chat/completions", big("Write to jane.doe@example.com about the harvest"), {});
+  const kept = await post("/v1/chat/completions", cloudward("Write to jane.doe@example.com about the harvest"), {});
   assert.equal(kept.status, 200);
-  assert.equal(kept.headers.get("x-edged-route"), "cloud", "the default route redacts");
+  assert.equal(kept.headers.get("x-edged-route"), "cloud", "a redacting route lets it out");
   const denied = await post("/v1/chat/completions", { ...big("Write to jane.doe@example.com about the harvest"), model: "guarded" });
   assert.equal(denied.status, 200);
   assert.equal(denied.headers.get("x-edged-route"), "local");
@@ -144,7 +151,7 @@ test("e-mail addresses, card numbers and keys are redacted before they leave, an
 
 test("a failing provider falls back to the next (Anthropic, translated both ways), then to the device", async () => {
   openaiCloud.setFaults([{ status: 500 }, { status: 503 }]);
-  const res = await client.chat.completions.create(big("Who built the ark")).withResponse();
+  const res = await client.chat.completions.create(cloudward("Who built the ark")).withResponse();
   assert.equal(res.response.headers.get("x-edged-cloud-target"), "anthropic-b");
   assert.match(res.response.headers.get("x-edged-fallback")!, /^anthropic-b \(openai-a: status\)/);
   assert.equal(res.data.choices[0]!.message.content, "You said 4 words: Who built the ark");
@@ -155,7 +162,7 @@ test("a failing provider falls back to the next (Anthropic, translated both ways
 
   openaiCloud.setFaults([{ status: 500 }, { status: 500 }]);
   anthropicCloud.setFaults([{ status: 529 }, { status: 529 }]);
-  const fallback = await client.chat.completions.create({ ...big("Who built the ark"), max_tokens: 120 }).withResponse();
+  const fallback = await client.chat.completions.create({ ...cloudward("Who built the ark"), max_tokens: 120 }).withResponse();
   assert.equal(fallback.response.headers.get("x-edged-route"), "local");
   assert.match(fallback.response.headers.get("x-edged-fallback")!, /^local \(openai-a: status, anthropic-b: status\)/);
   assert.equal(fallback.data.model, MODEL);
@@ -163,7 +170,7 @@ test("a failing provider falls back to the next (Anthropic, translated both ways
 
 test("a stream cut mid-answer ends in an error for the client, never a silent success", async () => {
   openaiCloud.setFaults([{ resetAfterChunks: 3 }]);
-  const stream = await client.chat.completions.create({ ...big("Sing unto the Lord a new song with all the earth"), stream: true });
+  const stream = await client.chat.completions.create({ ...cloudward("Sing unto the Lord a new song with all the earth"), stream: true });
   let text = "";
   await assert.rejects(async () => {
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";

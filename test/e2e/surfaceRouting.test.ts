@@ -11,7 +11,7 @@ import { after, before, beforeEach, test } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
-import { fakeProviders } from "../helpers/fakeProviders.js";
+import { everyRequestToTheCloud, fakeProviders } from "../helpers/fakeProviders.js";
 import { startFakeCloud, type FakeCloud } from "../fakeCloud/fakeCloud.js";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
 import { scratchDir } from "../helpers/paths.js";
@@ -35,8 +35,10 @@ before(async () => {
       cloud: {
         providers: fakeProviders(openaiCloud, anthropicCloud, { openai: { apiKey: "sk-test-openai" }, anthropic: { apiKey: "sk-ant-test" } }, fast),
       },
-      // every device answer misses a 1 ms budget, so each request here goes to the cloud
-      router: { defaultBudgetMs: 1, routes: [{ model: "via-anthropic", local: MODEL, cloud: ["anthropic-b"], fallbackToLocal: false }] },
+      router: everyRequestToTheCloud([
+        { model: "via-anthropic", local: MODEL, cloud: ["anthropic-b"], fallbackToLocal: false },
+        { model: "*", cloud: ["openai-a", "anthropic-b"] },
+      ]),
     }),
   );
   daemon = await startDaemon({ args: ["--config", config] });
