@@ -30,6 +30,7 @@ import { startBenchDaemon } from "./harness/daemon.js";
 import { resultsPath, ROOT } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { percentile, summarize, type Summary } from "./harness/stats.js";
+import { mulberry32 } from "./harness/random.js";
 import { fixed, formatTable } from "./harness/table.js";
 
 const Flags = z.object({
@@ -131,16 +132,6 @@ interface Outcome {
   status: number;
 }
 type Strategy = "router" | "offload" | "local" | "cloud";
-
-/** A seeded generator, so every strategy gets the same requests in the same order. */
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function workload(profile: ProfileName, concurrency: number, flags: Flags, prompts: string[]) {
   const p = PROFILES[profile];

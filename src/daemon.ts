@@ -59,6 +59,7 @@ import { calibrate } from "./router/calibration.js";
 import type { Observation } from "./router/latencyModel.js";
 import { localKeys } from "./router/router.js";
 import { startRouterSide, type RouterSide } from "./routerSetup.js";
+import { Housekeeping } from "./housekeeping.js";
 import { SlotScheduler } from "./scheduler/slotScheduler.js";
 import { ServerMetrics } from "./telemetry/serverMetrics.js";
 
@@ -225,22 +226,23 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   routerSide = startRouterSide(config, { models, registry: metrics.registry, defaultChat: chatEntry.id, embedding: embeddingEntry?.id, log });
   const toolPermissions = config.security.tools && new ToolPermissions(config.security.tools);
   const deps = { models, metrics, memory, constraints: () => constraints!, limits: config.limits, routing: routerSide.routing, toolPermissions };
-  // a sweep refused by a full disk is tried again at the next interval
-  const sweeper = setInterval(() => {
-    try {
-      memoryStore.sweepExpired();
-    } catch (error) {
-      log(`memory sweep failed: ${(storage.explain(error) as Error).message}`);
-    }
-  }, durationMs(config.memory.sweepInterval));
-  sweeper.unref();
+  const responses = new ResponseStore(responsesDb);
+  const keep = { purged: metrics.purged, log, explain: (error: unknown) => storage.explain(error) };
+  const housekeeping = [
+    new Housekeeping([{ what: "expired_memories", run: () => memoryStore.sweepExpired() }], { ...keep, intervalMs: durationMs(config.memory.sweepInterval) }),
+    new Housekeeping(
+      [...routerSide.chores, { what: "stored_responses", run: () => responses.purgeBefore((Date.now() - durationMs(config.responses.retention)) / 1000) }],
+      { ...keep, intervalMs: durationMs(config.housekeeping.interval) },
+    ),
+  ];
+  metrics.watchStores({ memory: () => memoryStore.sizes(), responses: () => responses.count, grammars: () => constraints?.size ?? 0 });
   const routes = new RouteTable([
     ...adminRoutes(models, metrics, storage),
     hardwareRoute(hardware),
     ...modelRoutes(models),
     chatCompletionsRoute(deps),
     ...anthropicRoutes(deps),
-    ...responsesRoutes({ ...deps, responses: new ResponseStore(responsesDb) }),
+    ...responsesRoutes({ ...deps, responses }),
     completionsRoute(deps),
     ...tokenizeRoutes({ models, defaultChat: chatEntry.id, limits: config.limits }),
     embeddingsRoute(deps),
@@ -262,7 +264,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const ready = (async () => {
     const { llama, inventory } = await runtime;
     Object.assign(budget, budgetOf(inventory));
-    constraints = new JsonConstraints(llama);
+    constraints = new JsonConstraints(llama, config.llama.grammarCache);
     log(`llama.cpp on ${llama.gpu || "cpu"} with ${config.llama.threads ?? "measured"} thread(s), ${config.llama.slots} slots per chat model${loadThreadPools() ? ", a persistent thread pool per context" : ""}`);
     await models.preload([chatEntry.id, ...(embeddingEntry ? [embeddingEntry.id] : [])]);
   })();
@@ -282,7 +284,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       await ready.catch(() => undefined);
       await routerSide.stop();
       await models.close();
-      clearInterval(sweeper);
+      for (const h of housekeeping) h.stop();
       await memoryCheckpointer.stop();
       memoryDb.close();
       responsesDb.close();

@@ -13,7 +13,9 @@ import type { ChatDeferral, RoutingDeps } from "./core/routingDeps.js";
 import { jobView } from "./http/queue/jobView.js";
 import type { ModelRegistry } from "./models/modelRegistry.js";
 import { ConnectivityWatcher } from "./offline/connectivity.js";
+import { FinishedStatus } from "./offline/job.js";
 import { JobStore } from "./offline/jobStore.js";
+import type { Chore } from "./housekeeping.js";
 import { OFFLINE_MIGRATIONS } from "./offline/migrations.js";
 import { ReplayWorker } from "./offline/replayWorker.js";
 import { BUDGET_MIGRATIONS } from "./router/budgetMigrations.js";
@@ -28,6 +30,8 @@ import { RouterMetrics } from "./telemetry/routerMetrics.js";
 export interface RouterSide {
   routing: RoutingDeps & { queue: ChatDeferral };
   jobs: JobStore;
+  /** Finished jobs past offline.retention, and budget hours no window counts any more. */
+  chores: Chore[];
   stop(): Promise<void>;
 }
 
@@ -74,6 +78,7 @@ export function startRouterSide(config: Config, deps: { models: ModelRegistry; r
     breakers: () => [...clouds].map(([id, c]) => [id, c.breaker.state]),
     online: () => connectivity.online,
     queueJobs: () => jobs.counts(),
+    budgetRows: () => budget.rows,
   });
   const observer: ChainObserver = {
     onCall: (target, outcome) => metrics.cloudCalls.inc({ provider: target, outcome }),
@@ -101,9 +106,14 @@ export function startRouterSide(config: Config, deps: { models: ModelRegistry; r
     },
     view: jobView,
   };
+  const retentionMs = durationMs(config.offline.retention);
   return {
     routing: { router, metrics, budget, queue, connectivity, observer, log },
     jobs,
+    chores: [
+      { what: "offline_jobs", run: () => FinishedStatus.options.reduce((n, status) => n + jobs.purge({ status, olderThanMs: retentionMs }), 0) },
+      { what: "budget_hours", run: () => budget.prune() },
+    ],
     async stop() {
       await worker.stop();
       connectivity.stop();

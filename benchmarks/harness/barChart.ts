@@ -1,4 +1,5 @@
 /** A grouped bar chart as a standalone SVG document, with a reference line (1.0 for ratios against a peer). */
+import { escape } from "./svgChart.js";
 
 export interface BarGroup {
   label: string;
@@ -17,7 +18,6 @@ export interface BarChart {
 }
 
 const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7"];
-const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 export function barChart(chart: BarChart): string {
   const groupWidth = Math.max(60, chart.series.length * 18 + 20);

@@ -32,3 +32,16 @@ export interface Summary {
 export function summarize(values: readonly number[]): Summary {
   return { p50: percentile(values, 50), p99: percentile(values, 99), mean: mean(values), n: values.length };
 }
+
+/** The least-squares slope of y over x (NaN with fewer than two distinct x). */
+export function slope(xs: readonly number[], ys: readonly number[]): number {
+  const mx = mean(xs);
+  const my = mean(ys);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < xs.length; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den > 0 ? num / den : Number.NaN;
+}

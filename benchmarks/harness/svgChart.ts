@@ -27,11 +27,11 @@ const MAX_RADIUS = 30;
 const MIN_RADIUS = 3;
 const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
-const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+export const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 const num = (v: number) => String(Math.round(v * 100) / 100);
 
 /** Round tick steps (1, 2, 5 × 10^k) covering [lo, hi] with about `count` ticks, labelled with the step's decimals. */
-function ticks(lo: number, hi: number, count = 5): { domain: [number, number]; values: number[]; label: (v: number) => string } {
+export function ticks(lo: number, hi: number, count = 5): { domain: [number, number]; values: number[]; label: (v: number) => string } {
   if (!(hi > lo)) hi = lo + 1;
   const raw = (hi - lo) / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));

@@ -43,6 +43,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
     description: "tool calling on the device: validity of sampled calls, TTFT with tools against none, time to the first argument fragment",
     load: async () => (await import("../../benchmarks/tools.js")).runToolsBench,
   },
+  soak: {
+    description: "a week in an hour: steady mixed load against the daemon, memory, descriptors and disk sampled, second-half slopes bounded",
+    load: async () => (await import("../../benchmarks/soak.js")).runSoakBench,
+  },
   offline: {
     description: "the offline queue: requests deferred while the cloud is down, replayed through SIGKILLs; lost, duplicated, throughput",
     load: async () => (await import("../../benchmarks/offline.js")).runOfflineBench,

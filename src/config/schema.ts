@@ -53,6 +53,8 @@ export const Config = z
         flashAttention: z.boolean().default(true),
         /** Reuse the evaluated state of a shared prompt prefix (a system prompt, earlier turns). */
         prefixReuse: z.boolean().default(true),
+        /** Compiled grammars kept, least recently used out first: this many response schemas, and as many tool sets. */
+        grammarCache: z.coerce.number().int().min(1).max(10_000).default(64),
       })
       .strict()
       .prefault({}),
@@ -120,6 +122,22 @@ export const Config = z
         probeInterval: Duration.default("5s"),
         /** Jobs replayed at once. */
         concurrency: z.coerce.number().int().min(1).max(64).default(8),
+        /** Finished jobs (done, dead, expired) are kept this long after they finished, then purged. */
+        retention: Duration.default("168h"),
+      })
+      .strict()
+      .prefault({}),
+    responses: z
+      .object({
+        /** Stored Responses API answers (`store: true`) are kept this long, as OpenAI keeps them, then purged. */
+        retention: Duration.default("720h"),
+      })
+      .strict()
+      .prefault({}),
+    housekeeping: z
+      .object({
+        /** How often finished offline jobs, stored responses and spent budget hours past their retention are purged. */
+        interval: Duration.default("10m"),
       })
       .strict()
       .prefault({}),

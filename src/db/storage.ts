@@ -4,7 +4,8 @@
  * 507. Nothing is restarted: SQLite rolls the refused transaction back, and the next write succeeds once space is
  * freed.
  */
-import { statfsSync } from "node:fs";
+import { readdirSync, statSync, statfsSync } from "node:fs";
+import { join } from "node:path";
 
 const MiB = 2 ** 20;
 /** Below this much free space the directory counts as full even before a write fails. */
@@ -36,6 +37,21 @@ export class DataDirectory {
     readonly path: string,
     private readonly statfs: (path: string) => { bavail: number; bsize: number } = statfsSync,
   ) {}
+
+  /** The SQLite files at the top of the directory (databases, their -wal and -shm) with their sizes. */
+  databaseFiles(): [string, number][] {
+    try {
+      return readdirSync(this.path)
+        .filter((name) => /\.db(-wal|-shm)?$/.test(name))
+        .sort()
+        .flatMap((name): [string, number][] => {
+          const stat = statSync(join(this.path, name), { throwIfNoEntry: false }); // a -wal may go between the two calls
+          return stat ? [[name, stat.size]] : [];
+        });
+    } catch {
+      return [];
+    }
+  }
 
   freeBytes(): number {
     try {

@@ -363,6 +363,12 @@ export class MemoryStore {
   }
 
   /** Forgets every item whose expiry has passed; returns how many. */
+  /** Rows that only grow (items are tombstoned, never deleted; the audit chain is append-only), read in O(1). */
+  sizes(): { items: number; auditEntries: number } {
+    const row = this.db.prepare("SELECT (SELECT ifnull(max(key), 0) FROM items) AS items, (SELECT ifnull(max(seq), 0) FROM audit) AS audit").get() as { items: number; audit: number };
+    return { items: row.items, auditEntries: row.audit };
+  }
+
   sweepExpired(): number {
     const ids = this.q.expired.all(this.now()).map((r) => r.id);
     for (const id of ids) this.forget(id, "system:ttl", "expired");

@@ -77,6 +77,15 @@ export class ResponseStore {
     };
   }
 
+  /** Deletes the responses created before `cutoffSeconds` (epoch seconds, as `created_at`); returns how many. */
+  purgeBefore(cutoffSeconds: number): number {
+    return this.db.prepare("DELETE FROM responses WHERE created_at < ?").run(cutoffSeconds).changes;
+  }
+
+  get count(): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM responses").get() as { n: number }).n;
+  }
+
   /** Deletes one response (its continuations keep their own copy of the conversation); false when there was none. */
   delete(id: string): boolean {
     return this.db.prepare("DELETE FROM responses WHERE id = ?").run(id).changes > 0;

@@ -133,6 +133,11 @@ export class TokenBudget {
     return totals(this.buckets(keyId, hour), hour);
   }
 
+  /** Hourly buckets stored (one per key and hour of the last day, once pruned). */
+  get rows(): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM cloud_usage").get() as { n: number }).n;
+  }
+
   /** Deletes the buckets no window counts any more; returns how many. */
   prune(): number {
     return this.q.prune.run(Math.floor(this.now() / HOUR_MS) - DAY_HOURS).changes;

@@ -74,7 +74,8 @@ export class SlotScheduler {
     }
     const wait = this.predictedWaitMs(priority);
     if (deadlineMs !== undefined && wait >= deadlineMs) {
-      throw new QueueFullError(`The deadline of ${deadlineMs} ms cannot be met: this request would start in about ${wait} ms`, wait, "deadline_unreachable");
+      // deadlineMs is what is left of the request's deadline by now: it may be a fraction, or already past
+      throw new QueueFullError(`The request's deadline cannot be met: ${Math.max(0, Math.round(deadlineMs))} ms of it are left, and it would start in about ${wait} ms`, wait, "deadline_unreachable");
     }
     signal?.throwIfAborted();
     // Only a waiting request leaves the queue when its signal aborts. Given the request's own signal, p-queue would

@@ -9,6 +9,7 @@ export interface RouterMetricsSources {
   breakers: () => [provider: string, state: keyof typeof BREAKER_LEVEL][];
   online: () => boolean;
   queueJobs: () => Record<string, number>;
+  budgetRows: () => number;
 }
 
 export class RouterMetrics {
@@ -30,6 +31,7 @@ export class RouterMetrics {
     this.toolCalls = registry.add(new Counter("edged_tool_calls_total", "Tool calls returned to clients, by tool and the route that answered"));
     registry.add(new Gauge("edged_cloud_breaker_state", "Circuit breaker per provider: 0 closed, 1 half-open, 2 open", () => sources.breakers().map(([provider, state]) => [{ provider }, BREAKER_LEVEL[state]])));
     registry.add(new Gauge("edged_cloud_online", "1 while the cloud is reachable, 0 while edged considers it offline", () => (sources.online() ? 1 : 0)));
-    registry.add(new Gauge("edged_offline_jobs", "Jobs of the offline queue by status", () => Object.entries(sources.queueJobs()).map(([status, n]): [Labels, number] => [{ status }, n])));
+    registry.add(new Gauge("edged_offline_jobs", "Jobs of the offline queue by status (finished ones are kept for offline.retention)", () => Object.entries(sources.queueJobs()).map(([status, n]): [Labels, number] => [{ status }, n])));
+    registry.add(new Gauge("edged_budget_usage_rows", "Hourly cloud-token buckets in usage.db (one per key and hour, kept for a day)", sources.budgetRows));
   }
 }

@@ -1,6 +1,7 @@
 /** The daemon's metrics, registered once and rendered at GET /metrics. */
 import type { DataDirectory } from "../db/storage.js";
-import { Counter, Gauge, Histogram, Registry } from "./metrics.js";
+import { Counter, Gauge, Histogram, Registry, type Labels } from "./metrics.js";
+import { registerProcessMetrics } from "./processMetrics.js";
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -21,18 +22,30 @@ export class ServerMetrics {
   readonly prefixLookups = this.registry.add(new Counter("edged_prefix_cache_lookups_total", "Generations that looked for a reusable prompt prefix"));
   readonly prefixHits = this.registry.add(new Counter("edged_prefix_cache_hits_total", "Generations that reused a prompt prefix (hit rate = hits / lookups)"));
 
+  readonly purged = this.registry.add(new Counter("edged_purged_total", "Rows removed past their retention, by what (offline_jobs, stored_responses, budget_hours, expired_memories)"));
+
   /** `lanes` lists the device lanes. */
   constructor(lanes: () => SchedulerView[]) {
     const sum = (read: (s: SchedulerView) => number) => () => lanes().reduce((n, s) => n + read(s), 0);
     this.registry.add(new Gauge("edged_queue_depth", "Requests waiting for a slot", sum((s) => s.waiting)));
     this.registry.add(new Gauge("edged_slots_busy", "Slots generating now", sum((s) => s.busy)));
     this.registry.add(new Gauge("edged_slots_total", "Slots of the device lanes", sum((s) => s.slots)));
+    registerProcessMetrics(this.registry);
   }
 
   /** The data directory's free space, and whether it counts as full (writes answered 507). */
   watchStorage(storage: DataDirectory): void {
     this.registry.add(new Gauge("edged_data_dir_free_bytes", "Free bytes on the data directory's filesystem", () => storage.freeBytes()));
     this.registry.add(new Gauge("edged_data_dir_full", "1 while the data directory is full: writes are refused with 507", () => (storage.full ? 1 : 0)));
+    this.registry.add(new Gauge("edged_data_file_bytes", "Size of each database file and its write-ahead log in the data directory", () => storage.databaseFiles().map(([file, bytes]): [Labels, number] => [{ file }, bytes])));
+  }
+
+  /** What grows with use: memory's tombstoned items and audit chain (kept for good), stored responses, compiled grammars. */
+  watchStores(stores: { memory: () => { items: number; auditEntries: number }; responses: () => number; grammars: () => number }): void {
+    this.registry.add(new Gauge("edged_memory_items", "Memory items ever created, forgotten ones included (their tombstones are kept)", () => stores.memory().items));
+    this.registry.add(new Gauge("edged_memory_audit_entries", "Entries of memory's append-only audit chain", () => stores.memory().auditEntries));
+    this.registry.add(new Gauge("edged_stored_responses", "Responses API answers stored for previous_response_id (kept for responses.retention)", stores.responses));
+    this.registry.add(new Gauge("edged_grammar_cache_entries", "Compiled JSON-schema grammars kept (LRU, llama.grammarCache entries)", stores.grammars));
   }
 
   observeResponse(route: string, status: number, seconds: number): void {

@@ -49,18 +49,7 @@ export class JsonConstraints {
   forSchema(schema: Record<string, unknown>, param: string): Promise<JsonConstraint> {
     const unsupported = unsupportedSchemaReason(schema);
     if (unsupported) return Promise.reject(new InvalidGrammarError(`${param} cannot be enforced: ${unsupported}`, param));
-    const key = JSON.stringify(schema);
-    const cached = this.cache.get(key);
-    if (cached) {
-      this.cache.delete(key); // most recently used last
-      this.cache.set(key, cached);
-      return cached;
-    }
-    const made = this.compile(schema as JsonSchemaNode, param);
-    made.catch(() => this.cache.delete(key));
-    if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, made);
-    return made;
+    return this.remembered(this.cache, JSON.stringify(schema), () => this.compile(schema as JsonSchemaNode, param));
   }
 
   /**
@@ -76,10 +65,7 @@ export class JsonConstraints {
       const param = `tools.${i}.function.parameters`;
       if (unsupported) return Promise.reject(new InvalidGrammarError(`${param} cannot be enforced: ${unsupported}`, param));
     }
-    const key = JSON.stringify([functions, syntax, options]);
-    const cached = this.calls.get(key);
-    if (cached) return cached;
-    const made = (async (): Promise<CallConstraint> => {
+    return this.remembered(this.calls, JSON.stringify([functions, syntax, options]), async (): Promise<CallConstraint> => {
       const compile = (begun = options.begun) => {
         try {
           const text = grammarForCalls(functions.map((f) => ({ name: f.name, parameters: f.parameters as JsonSchemaNode })), syntax, { many: options.many, text: options.text, begun });
@@ -94,15 +80,27 @@ export class JsonConstraints {
       if (!options.text || starts.length === 0) return { grammar: await compile(), violation };
       const afterStart = new Map(await Promise.all(starts.map(async (s) => [s, await compile(s)] as const)));
       return { afterStart, violation };
-    })();
-    made.catch(() => this.calls.delete(key));
-    if (this.calls.size >= this.maxCached) this.calls.delete(this.calls.keys().next().value!);
-    this.calls.set(key, made);
+    });
+  }
+
+  /** The cached compilation under `key` (now the most recently used), else a new one; a failed one is not kept. */
+  private remembered<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+    const cached = cache.get(key);
+    if (cached) {
+      cache.delete(key); // most recently used last
+      cache.set(key, cached);
+      return cached;
+    }
+    const made = make();
+    made.catch(() => cache.delete(key));
+    if (cache.size >= this.maxCached) cache.delete(cache.keys().next().value!);
+    cache.set(key, made);
     return made;
   }
 
+  /** Compiled grammars kept: response schemas and tool sets. */
   get size(): number {
-    return this.cache.size;
+    return this.cache.size + this.calls.size;
   }
 
   private async compile(schema: JsonSchemaNode, param: string): Promise<JsonConstraint> {

@@ -1,0 +1,206 @@
+/**
+ * `npm run bench:soak -- --minutes N`: a steady mixed load against the real daemon for N minutes (default 60) —
+ * chat and streamed chat, streams aborted mid-way, requests past their deadline, embeddings, memory create /
+ * update / forget / search, offline-queue jobs against a loopback fake cloud that goes down and comes back,
+ * a second model loaded and unloaded on demand, and Ollama-API calls — while the daemon's footprint is sampled.
+ * It reports the least-squares slope of each series over the second half, errors by kind, and whether every
+ * queued job was answered; it fails when a slope exceeds its bound or a request fails unexpectedly.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import { startFakeCloud } from "../test/fakeCloud/fakeCloud.js";
+import { startDaemon } from "../test/helpers/daemon.js";
+import { scratchDir } from "../test/helpers/paths.js";
+import { benchFlags } from "./harness/flags.js";
+import { lineChart } from "./harness/lineChart.js";
+import { resultsPath, ROOT, displayPath } from "./harness/paths.js";
+import { mulberry32 } from "./harness/random.js";
+import { reportHeader, writeJson, writeText } from "./harness/report.js";
+import { mean, slope } from "./harness/stats.js";
+import { fixed, formatTable } from "./harness/table.js";
+import { pickKind, run, type LoadContext, type Tally } from "./soak/load.js";
+import { sample, SERIES, type Sample, type SeriesName } from "./soak/sampler.js";
+
+const Flags = z.object({
+  minutes: z.coerce.number().positive().default(60),
+  clients: z.coerce.number().int().min(1).max(64).default(4),
+  "sample-seconds": z.coerce.number().positive().default(10),
+  /** The fake cloud goes down for this long, then comes back for as long, over and over. */
+  "outage-seconds": z.coerce.number().positive().default(60),
+  /** A second model is loaded for one answer and unloaded this often. */
+  "swap-seconds": z.coerce.number().positive().default(30),
+  seed: z.coerce.number().int().default(1),
+  /** Bounds on the second half's slopes, per hour. */
+  "rss-mib-per-hour": z.coerce.number().default(2),
+  "heap-mib-per-hour": z.coerce.number().default(1),
+  "external-mib-per-hour": z.coerce.number().default(2),
+  "fds-per-hour": z.coerce.number().default(1),
+  "threads-per-hour": z.coerce.number().default(1),
+  json: z.string().default(resultsPath("soak", "json")),
+  svg: z.string().default(resultsPath("soak", "svg")),
+});
+type Flags = z.infer<typeof Flags>;
+
+const MODEL = "edged-kjv:q4_k_m";
+const SWAP_MODEL = "edged-kjv:q8_0";
+const progress = (m: string) => process.stderr.write(`bench soak: ${m}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function boundsOf(flags: Flags): Partial<Record<SeriesName, number>> {
+  return {
+    rssMiB: flags["rss-mib-per-hour"],
+    heapMiB: flags["heap-mib-per-hour"],
+    externalMiB: flags["external-mib-per-hour"],
+    fds: flags["fds-per-hour"],
+    threads: flags["threads-per-hour"],
+  };
+}
+
+/** The slope per hour of each series over the second half of the run, and its fitted line. */
+function trends(samples: readonly Sample[]) {
+  const end = samples.at(-1)?.minutes ?? 0;
+  const half = samples.filter((s) => s.minutes >= end / 2);
+  return Object.fromEntries(
+    (Object.keys(SERIES) as SeriesName[]).map((name) => {
+      const xs = half.map((s) => s.minutes / 60);
+      const ys = half.map((s) => s[name]);
+      const perHour = slope(xs, ys);
+      const at = (minutes: number) => mean(ys) + perHour * (minutes / 60 - mean(xs));
+      return [name, { perHour, from: half[0]?.minutes ?? 0, to: end, at }];
+    }),
+  ) as Record<SeriesName, { perHour: number; from: number; to: number; at: (minutes: number) => number }>;
+}
+
+/** Waits until every queued job is done (the cloud is up by then); returns the ones that are not. */
+async function unanswered(url: string, ids: readonly string[], timeoutMs: number): Promise<string[]> {
+  const deadline = performance.now() + timeoutMs;
+  let left = [...ids];
+  while (left.length && performance.now() < deadline) {
+    const still: string[] = [];
+    for (const id of left) {
+      const view = (await (await fetch(`${url}/v1/queue/${id}`)).json()) as { status?: string };
+      if (view.status !== "done") still.push(id);
+    }
+    left = still;
+    if (left.length) await sleep(1000);
+  }
+  return left;
+}
+
+export async function runSoakBench(argv: string[]): Promise<void> {
+  const flags = benchFlags("soak", argv, Flags);
+  if (!flags) return;
+  if (process.platform !== "linux") throw new Error("bench soak samples the daemon through /proc: it runs on Linux");
+  const prompts = (JSON.parse(await readFile(join(ROOT, "models", "data", "heldout-pairs.json"), "utf8")) as [string, string][]).flat().slice(0, 400);
+  const cloud = await startFakeCloud({ apiKey: "sk-soak", latency: { firstByteMs: 30, perTokenMs: 2 } });
+  const config = join(scratchDir("edged-soak-"), "edged.json");
+  await writeFile(
+    config,
+    JSON.stringify({
+      cloud: { providers: [{ id: "fake", kind: "openai", baseUrl: cloud.openaiBaseUrl, model: "gpt-fake", apiKeyEnv: "SOAK_KEY", retry: { maxRetries: 1, baseDelayMs: 20, maxDelayMs: 200 }, breaker: { openMs: 2000 } }] },
+      // retention short enough that an hour's run reaches its bounds: finished jobs and stored responses are purged
+      offline: { probeInterval: "1s", retryBaseMs: 200, retryMaxMs: 5000, retention: "10m" },
+      responses: { retention: "10m" },
+      housekeeping: { interval: "1m" },
+      memory: { sweepInterval: "10s" },
+    }),
+  );
+  const daemon = await startDaemon({ args: ["--config", config], env: { SOAK_KEY: "sk-soak" } });
+  const pid = daemon.proc.pid!;
+  progress(`daemon ${pid} at ${daemon.url}; ${flags.clients} clients for ${flags.minutes} min, a sample every ${flags["sample-seconds"]} s`);
+
+  const random = mulberry32(flags.seed);
+  const ctx: LoadContext = { url: daemon.url, model: MODEL, swapModel: SWAP_MODEL, prompts, random, live: [], jobs: [] };
+  const tallies: Record<string, Tally> = {};
+  const startedAt = performance.now();
+  const endAt = startedAt + flags.minutes * 60_000;
+  const samples: Sample[] = [await sample(pid, daemon.url, daemon.dataDir, startedAt)];
+  let cloudUp = true;
+  const timers = [
+    setInterval(() => void sample(pid, daemon.url, daemon.dataDir, startedAt).then((s) => samples.push(s)), flags["sample-seconds"] * 1000),
+    setInterval(() => void run(ctx, "model_swap", tallies), flags["swap-seconds"] * 1000),
+    setInterval(() => {
+      cloudUp = !cloudUp;
+      void (cloudUp ? cloud.goOnline() : cloud.goOffline());
+    }, flags["outage-seconds"] * 1000),
+    setInterval(() => {
+      const s = samples.at(-1)!;
+      const n = Object.values(tallies).reduce((sum, t) => sum + t.unexpected, 0);
+      progress(`${s.minutes.toFixed(1)} min: RSS ${s.rssMiB.toFixed(1)} MiB, heap ${s.heapMiB.toFixed(1)} MiB, ${s.fds} fds, data ${s.dataDirMiB.toFixed(1)} MiB, ${n} unexpected`);
+    }, 60_000),
+  ];
+  await Promise.all(
+    Array.from({ length: flags.clients }, async () => {
+      while (performance.now() < endAt) await run(ctx, pickKind(random), tallies);
+    }),
+  );
+  for (const t of timers) clearInterval(t);
+  samples.push(await sample(pid, daemon.url, daemon.dataDir, startedAt));
+  const runMinutes = (performance.now() - startedAt) / 60_000;
+  if (!cloudUp) await cloud.goOnline();
+  progress(`load done; waiting for ${ctx.jobs.length} queued jobs to be answered`);
+  const lost = await unanswered(daemon.url, ctx.jobs, 120_000);
+  const stopped = await daemon.stop();
+  await cloud.stop();
+
+  const bounds = boundsOf(flags);
+  const fitted = trends(samples);
+  const series = (Object.keys(SERIES) as SeriesName[]).map((name) => {
+    const values = samples.map((s) => s[name]);
+    const bound = bounds[name];
+    const perHour = fitted[name].perHour;
+    return { name, ...SERIES[name], first: values[0]!, last: values.at(-1)!, max: Math.max(...values), perHour, bound: bound ?? null, ok: bound === undefined || !(perHour > bound) };
+  });
+  const requests = Object.values(tallies).reduce((n, t) => n + t.unexpected + Object.values(t.outcomes).reduce((a, b) => a + b, 0), 0);
+  const unexpected = Object.values(tallies).reduce((n, t) => n + t.unexpected, 0);
+  const passed = series.every((s) => s.ok) && unexpected === 0 && lost.length === 0 && stopped.code === 0;
+
+  console.log(
+    formatTable(
+      [
+        { header: "series", value: (r: (typeof series)[number]) => `${r.title} (${r.unit})`, align: "left" },
+        { header: "first", value: (r) => fixed(r.first, 1) },
+        { header: "last", value: (r) => fixed(r.last, 1) },
+        { header: "max", value: (r) => fixed(r.max, 1) },
+        { header: "slope/h, 2nd half", value: (r) => fixed(r.perHour, 2) },
+        { header: "bound/h", value: (r) => (r.bound === null ? "-" : fixed(r.bound, 1)) },
+        { header: "", value: (r) => (r.ok ? "ok" : "OVER"), align: "left" },
+      ],
+      series,
+    ),
+  );
+  const kinds = Object.entries(tallies).sort(([a], [b]) => a.localeCompare(b));
+  console.log(
+    "\n" +
+      formatTable(
+        [
+          { header: "kind", value: ([k]: (typeof kinds)[number]) => k, align: "left" },
+          { header: "outcomes", value: ([, t]) => Object.entries(t.outcomes).map(([o, n]) => `${o}: ${n}`).join(", "), align: "left" },
+          { header: "unexpected", value: ([, t]) => String(t.unexpected) },
+        ],
+        kinds,
+      ),
+  );
+  for (const [kind, t] of kinds) for (const e of t.examples) console.log(`  ${kind}: ${e}`);
+  console.log(`\n${requests} requests in ${runMinutes.toFixed(1)} min (${(requests / (runMinutes * 60)).toFixed(1)}/s); ${ctx.jobs.length} queued jobs, ${lost.length} unanswered; daemon exit ${stopped.code} after ${Math.round(stopped.ms)} ms: ${passed ? "PASS" : "FAIL"}`);
+
+  await writeJson(flags.json, { ...reportHeader("soak"), flags, passed, runMinutes, requests, unexpected, queuedJobs: ctx.jobs.length, unansweredJobs: lost, daemonExit: stopped, series, tallies, samples });
+  const svg = lineChart({
+    title: `edged soak: ${runMinutes.toFixed(0)} minutes, ${flags.clients} clients, ${requests} requests`,
+    subtitle: `dashed: least-squares trend over the second half, per hour; ${unexpected} unexpected errors`,
+    xLabel: "minutes",
+    panels: series.map((s) => ({
+      title: s.title,
+      unit: s.unit,
+      points: samples.map((p) => ({ x: p.minutes, y: p[s.name] })),
+      fit: { from: fitted[s.name].from, to: fitted[s.name].to, at: fitted[s.name].at, label: `${s.perHour >= 0 ? "+" : ""}${s.perHour.toFixed(2)} ${s.unit}/h` },
+    })),
+  });
+  await writeText(flags.svg, svg);
+  console.log(`wrote ${displayPath(flags.json)} and ${displayPath(flags.svg)}`);
+  if (!passed) process.exitCode = 1;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runSoakBench(process.argv.slice(2));
