@@ -17,6 +17,11 @@
       "include_dirs": ["include/include", "include/ggml/include"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra"],
       "conditions": [["OS=='linux'", { "libraries": ["-ldl", "-lpthread"] }]]
+    },
+    {
+      "target_name": "edged_allocator",
+      "sources": ["allocator.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra"]
     }
   ]
 }

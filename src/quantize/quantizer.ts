@@ -4,8 +4,8 @@ import { access, open, rename, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { GGUF_MAGIC } from "../gguf/format.js";
+import { nativeAddonPath } from "../nativeAddons.js";
 import { fileType } from "./fileTypes.js";
 
 interface QuantizeAddon {
@@ -35,8 +35,7 @@ export class QuantizeError extends Error {
 let addon: QuantizeAddon | undefined;
 function loadAddon(): QuantizeAddon {
   if (addon) return addon;
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-  const path = join(root, "native", "build", "Release", "edged_quantize.node");
+  const path = nativeAddonPath("edged_quantize");
   try {
     addon = createRequire(import.meta.url)(path) as QuantizeAddon;
   } catch (error) {

@@ -6,8 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { constants } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { nativeAddonPath } from "../../nativeAddons.js";
 
 export interface ThreadPools {
   /** Contexts with a pool attached now. */
@@ -19,7 +18,7 @@ let loaded: ThreadPools | undefined;
 /** Must run before node-llama-cpp's addon is first loaded; later calls return the same handle. */
 export function loadThreadPools(): ThreadPools | undefined {
   if (loaded || process.platform !== "linux") return loaded;
-  const path = join(resolve(dirname(fileURLToPath(import.meta.url)), "../../../.."), "native", "build", "Release", "edged_threadpool.node");
+  const path = nativeAddonPath("edged_threadpool");
   if (!existsSync(path)) return undefined;
   const module = { exports: {} as ThreadPools };
   process.dlopen(module, path, constants.dlopen.RTLD_NOW | constants.dlopen.RTLD_GLOBAL);
