@@ -20,7 +20,7 @@ import { mulberry32 } from "./harness/random.js";
 import { reportHeader, writeJson, writeText } from "./harness/report.js";
 import { mean, slope } from "./harness/stats.js";
 import { fixed, formatTable } from "./harness/table.js";
-import { pickKind, run, type LoadContext, type Tally } from "./soak/load.js";
+import { checkJobs, pickKind, run, type LoadContext, type Tally } from "./soak/load.js";
 import { sample, SERIES, type Sample, type SeriesName } from "./soak/sampler.js";
 
 const Flags = z.object({
@@ -73,20 +73,14 @@ function trends(samples: readonly Sample[]) {
   ) as Record<SeriesName, { perHour: number; from: number; to: number; at: (minutes: number) => number }>;
 }
 
-/** Waits until every queued job is done (the cloud is up by then); returns the ones that are not. */
-async function unanswered(url: string, ids: readonly string[], timeoutMs: number): Promise<string[]> {
+/** Checks the pending jobs until none is left (the cloud is up by then) or the time is up. */
+async function answerAll(ctx: LoadContext, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  let left = [...ids];
-  while (left.length && performance.now() < deadline) {
-    const still: string[] = [];
-    for (const id of left) {
-      const view = (await (await fetch(`${url}/v1/queue/${id}`)).json()) as { status?: string };
-      if (view.status !== "done") still.push(id);
-    }
-    left = still;
-    if (left.length) await sleep(1000);
+  for (;;) {
+    await checkJobs(ctx);
+    if (!ctx.jobs.pending.size || performance.now() > deadline) return;
+    await sleep(1000);
   }
-  return left;
 }
 
 export async function runSoakBench(argv: string[]): Promise<void> {
@@ -112,13 +106,16 @@ export async function runSoakBench(argv: string[]): Promise<void> {
   progress(`daemon ${pid} at ${daemon.url}; ${flags.clients} clients for ${flags.minutes} min, a sample every ${flags["sample-seconds"]} s`);
 
   const random = mulberry32(flags.seed);
-  const ctx: LoadContext = { url: daemon.url, model: MODEL, swapModel: SWAP_MODEL, prompts, random, live: [], jobs: [] };
+  const ctx: LoadContext = { url: daemon.url, model: MODEL, swapModel: SWAP_MODEL, prompts, random, live: [], jobs: { queued: 0, done: 0, pending: new Set() } };
   const tallies: Record<string, Tally> = {};
   const startedAt = performance.now();
   const endAt = startedAt + flags.minutes * 60_000;
   const samples: Sample[] = [await sample(pid, daemon.url, daemon.dataDir, startedAt)];
   let cloudUp = true;
+  // pending jobs are looked at every 15 s: finished ones are purged after offline.retention, so seen while they last
+  let checking: Promise<void> | undefined;
   const timers = [
+    setInterval(() => void (checking ??= checkJobs(ctx).finally(() => (checking = undefined))), 15_000),
     setInterval(() => void sample(pid, daemon.url, daemon.dataDir, startedAt).then((s) => samples.push(s)), flags["sample-seconds"] * 1000),
     setInterval(() => void run(ctx, "model_swap", tallies), flags["swap-seconds"] * 1000),
     setInterval(() => {
@@ -140,8 +137,10 @@ export async function runSoakBench(argv: string[]): Promise<void> {
   samples.push(await sample(pid, daemon.url, daemon.dataDir, startedAt));
   const runMinutes = (performance.now() - startedAt) / 60_000;
   if (!cloudUp) await cloud.goOnline();
-  progress(`load done; waiting for ${ctx.jobs.length} queued jobs to be answered`);
-  const lost = await unanswered(daemon.url, ctx.jobs, 120_000);
+  await checking;
+  progress(`load done; waiting for ${ctx.jobs.pending.size} of ${ctx.jobs.queued} queued jobs to be answered`);
+  await answerAll(ctx, 120_000);
+  const lost = [...ctx.jobs.pending];
   const stopped = await daemon.stop();
   await cloud.stop();
 
@@ -184,9 +183,9 @@ export async function runSoakBench(argv: string[]): Promise<void> {
       ),
   );
   for (const [kind, t] of kinds) for (const e of t.examples) console.log(`  ${kind}: ${e}`);
-  console.log(`\n${requests} requests in ${runMinutes.toFixed(1)} min (${(requests / (runMinutes * 60)).toFixed(1)}/s); ${ctx.jobs.length} queued jobs, ${lost.length} unanswered; daemon exit ${stopped.code} after ${Math.round(stopped.ms)} ms: ${passed ? "PASS" : "FAIL"}`);
+  console.log(`\n${requests} requests in ${runMinutes.toFixed(1)} min (${(requests / (runMinutes * 60)).toFixed(1)}/s); ${ctx.jobs.queued} queued jobs, ${lost.length} unanswered; daemon exit ${stopped.code} after ${Math.round(stopped.ms)} ms: ${passed ? "PASS" : "FAIL"}`);
 
-  await writeJson(flags.json, { ...reportHeader("soak"), flags, passed, runMinutes, requests, unexpected, queuedJobs: ctx.jobs.length, unansweredJobs: lost, daemonExit: stopped, series, tallies, samples });
+  await writeJson(flags.json, { ...reportHeader("soak"), flags, passed, runMinutes, requests, unexpected, queuedJobs: ctx.jobs.queued, unansweredJobs: lost, daemonExit: stopped, series, tallies, samples });
   const svg = lineChart({
     title: `edged soak: ${runMinutes.toFixed(0)} minutes, ${flags.clients} clients, ${requests} requests`,
     subtitle: `dashed: least-squares trend over the second half, per hour; ${unexpected} unexpected errors`,

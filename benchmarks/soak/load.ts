@@ -49,11 +49,15 @@ export interface LoadContext {
   swapModel: string;
   prompts: readonly string[];
   random: () => number;
-  /** Memory items this run created and has not forgotten. */
+  /** Memory items this run created and has not forgotten (at most LIVE_MEMORIES: a steady population). */
   live: string[];
-  /** Each queue job's idempotency key, to check every one was answered. */
-  jobs: string[];
+  /** Queue jobs: accepted, seen done, and those not seen done yet (checked while the load runs, since finished
+   * jobs are purged after offline.retention). */
+  jobs: { queued: number; done: number; pending: Set<string> };
 }
+
+/** The memory items a kiosk keeps; past it, a create forgets one first, so memory's live set stays steady. */
+export const LIVE_MEMORIES = 300;
 
 const pick = <T>(ctx: LoadContext, items: readonly T[]) => items[Math.floor(ctx.random() * items.length)]!;
 const json = { "content-type": "application/json" };
@@ -131,6 +135,7 @@ export const OPERATIONS: Record<Kind, (ctx: LoadContext) => Promise<string>> = {
     return expect(r.status, [200], "embedding", r.text);
   },
   async memory_create(ctx) {
+    if (ctx.live.length >= LIVE_MEMORIES) return OPERATIONS.memory_forget(ctx);
     // one in four expires within a minute, so the sweeper's deletions are part of the load
     const ttl = ctx.random() < 0.25 ? { ttl_ms: 30_000 } : {};
     const r = await call(ctx, "POST", "/v1/memory", { subject: `user-${Math.floor(ctx.random() * 20)}`, content: pick(ctx, ctx.prompts), metadata: { source: "soak" }, ...ttl });
@@ -154,9 +159,12 @@ export const OPERATIONS: Record<Kind, (ctx: LoadContext) => Promise<string>> = {
     return expect(r.status, [200], "memory_search", r.text);
   },
   async queue_job(ctx) {
-    const key = `soak-${ctx.jobs.length}-${Math.floor(ctx.random() * 1e9)}`;
+    const key = `soak-${ctx.jobs.queued}-${Math.floor(ctx.random() * 1e9)}`;
     const r = await call(ctx, "POST", "/v1/queue", { model: ctx.model, max_tokens: 8, messages: [{ role: "user", content: pick(ctx, ctx.prompts) }] }, { "idempotency-key": key });
-    if (r.status === 202) ctx.jobs.push(r.body.id as string);
+    if (r.status === 202) {
+      ctx.jobs.queued++;
+      ctx.jobs.pending.add(r.body.id as string);
+    }
     return expect(r.status, [202], "queue_job", r.text);
   },
   async ollama_chat(ctx) {
@@ -176,6 +184,17 @@ export const OPERATIONS: Record<Kind, (ctx: LoadContext) => Promise<string>> = {
     return expect(r.status, [200], "model_swap", r.text);
   },
 };
+
+/** Looks at every pending job once: a done one is answered; the rest stay pending. */
+export async function checkJobs(ctx: LoadContext): Promise<void> {
+  for (const id of [...ctx.jobs.pending]) {
+    const view = (await (await fetch(`${ctx.url}/v1/queue/${id}`)).json()) as { status?: string };
+    if (view.status === "done") {
+      ctx.jobs.pending.delete(id);
+      ctx.jobs.done++;
+    }
+  }
+}
 
 /** Runs one operation and tallies its outcome. */
 export async function run(ctx: LoadContext, kind: Kind, tallies: Record<string, Tally>): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * What a soak watches, sampled from outside the daemon: resident memory and threads from /proc/PID/status, open
- * descriptors from /proc/PID/fd, V8 heap and external memory from its /metrics, the data directory's size and
+ * descriptors from /proc/PID/fd, V8 heap (after its last full collection) and external memory from its /metrics, the data directory's size and
  * its write-ahead logs. Linux only (the soak says so elsewhere).
  */
 import { readdir, readFile, stat } from "node:fs/promises";
@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 export const SERIES = {
   rssMiB: { title: "Resident memory", unit: "MiB" },
-  heapMiB: { title: "V8 heap used", unit: "MiB" },
+  heapMiB: { title: "V8 heap after full GC", unit: "MiB" },
   externalMiB: { title: "External memory", unit: "MiB" },
   fds: { title: "Open file descriptors", unit: "count" },
   threads: { title: "Threads", unit: "count" },
@@ -47,7 +47,7 @@ export async function sample(pid: number, url: string, dataDir: string, startedA
   return {
     minutes: (performance.now() - startedAt) / 60_000,
     rssMiB: Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]) / 1024,
-    heapMiB: metric(metrics, "nodejs_heap_size_used_bytes") / MiB,
+    heapMiB: metric(metrics, "nodejs_heap_used_after_gc_bytes") / MiB,
     externalMiB: metric(metrics, "nodejs_external_memory_bytes") / MiB,
     fds: (await readdir(`/proc/${pid}/fd`)).length,
     threads: Number(/^Threads:\s+(\d+)/m.exec(status)?.[1]),

@@ -1,9 +1,12 @@
 /**
  * The daemon process's own footprint, under the names Prometheus clients use (prom-client's defaults): resident
  * memory, V8 heap and external memory, open file descriptors and threads. A week-long run is judged by their trend.
- * Descriptors and threads are read from /proc, so they are absent where there is none.
+ * Descriptors and threads are read from /proc, so they are absent where there is none. The heap in use swings by
+ * tens of MiB between collections, so the heap left after the last full collection is kept too: its trend is
+ * what a leak shows in.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { constants, PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import { Gauge, type Labels, type Registry } from "./metrics.js";
 
 const fromProc = (read: () => number) => (): number | [Labels, number][] => {
@@ -15,9 +18,20 @@ const fromProc = (read: () => number) => (): number | [Labels, number][] => {
 };
 const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1]);
 
+/** Heap in use as each full (mark-sweep) collection is reported; read when the observer runs, just after it. */
+function heapAfterFullCollections(): () => number {
+  let bytes = process.memoryUsage().heapUsed;
+  const observer = new PerformanceObserver((list) => {
+    if (list.getEntries().some((e) => (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) bytes = process.memoryUsage().heapUsed;
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return () => bytes;
+}
+
 export function registerProcessMetrics(registry: Registry): void {
   registry.add(new Gauge("process_resident_memory_bytes", "Resident memory of the daemon", () => process.memoryUsage.rss()));
   registry.add(new Gauge("nodejs_heap_size_used_bytes", "V8 heap in use", () => process.memoryUsage().heapUsed));
+  registry.add(new Gauge("nodejs_heap_used_after_gc_bytes", "V8 heap in use after the last full collection", heapAfterFullCollections()));
   registry.add(new Gauge("nodejs_external_memory_bytes", "Memory of C++ objects bound to JavaScript (buffers, native handles)", () => process.memoryUsage().external));
   registry.add(new Gauge("process_open_fds", "Open file descriptors", fromProc(() => readdirSync("/proc/self/fd").length)));
   registry.add(new Gauge("process_threads", "Threads of the daemon process (llama.cpp, onnxruntime, libuv, V8)", fromProc(threads)));
