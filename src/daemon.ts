@@ -4,11 +4,11 @@
  * drains requests and releases everything.
  */
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Llama } from "node-llama-cpp";
 import { durationMs } from "./config/duration.js";
+import { planReload, withSettings } from "./config/changes.js";
 import type { Config } from "./config/schema.js";
 import { BackgroundCheckpointer } from "./db/checkpointer.js";
 import { openDatabase } from "./db/open.js";
@@ -71,6 +71,11 @@ export interface Daemon {
   models: ModelRegistry;
   /** Settles when the pinned models are loaded; rejects with the reason one could not be. */
   ready: Promise<void>;
+  /**
+   * Applies what of a new configuration can change while running (the guard's keys, hosts and origins, the
+   * router's policy) and names what waits for a restart. Throws, changing nothing, when the new guard is refused.
+   */
+  reconfigure(next: Config): { applied: string[]; restart: string[] };
   stop(): Promise<void>;
 }
 
@@ -182,7 +187,8 @@ async function servedFromPath(file: string, config: Config, catalog: ModelCatalo
 }
 
 export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
-  await mkdir(config.dataDir, { recursive: true });
+  const storage = new DataDirectory(config.dataDir);
+  storage.ensureWritable();
   const hardware: HardwareView = {};
   const runtime = (async () => {
     const llama = await llamaRuntime();
@@ -215,7 +221,6 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     log,
   });
   const metrics = new ServerMetrics(() => [...lanes.byDevice.values()]);
-  const storage = new DataDirectory(config.dataDir);
   metrics.watchStorage(storage);
   let constraints: JsonConstraints | undefined;
   const memoryDb = openDatabase(join(config.dataDir, "memory.db"), MEMORY_MIGRATIONS, config.memory.durability);
@@ -272,12 +277,20 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     models.notReadyReason = `model loading failed: ${error.message}`;
   });
 
+  let running = config;
   return {
     url: `http://${host}:${address.port}`,
     plan: { chat: chatEntry.id, embedding: embeddingEntry?.id },
     address,
     models,
     ready,
+    reconfigure(next) {
+      const { live, restart } = planReload(running, next);
+      if (live.some((k) => k.startsWith("security."))) http.setGuard(new Guard({ host: config.host, port: config.port, ...next.security }));
+      if (live.some((k) => k.startsWith("router."))) routerSide.routing.router.reconfigure(next.router);
+      running = withSettings(running, next, live);
+      return { applied: live, restart };
+    },
     async stop() {
       models.notReadyReason = "shutting down";
       await http.shutdown(config.shutdownGraceMs);

@@ -1,4 +1,5 @@
 /** The `edged` executable: one subcommand per file in this folder. */
+import { EX_CONFIG } from "../exitCodes.js";
 import { UsageError } from "./usage.js";
 
 const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>> = {
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   memory: async () => (await import("./memory.js")).memoryCommand,
   queue: async () => (await import("./queue.js")).queueCommand,
   bench: async () => (await import("./bench.js")).benchCommand,
+  service: async () => (await import("./service.js")).serviceCommand,
 };
 
 const USAGE = `usage: edged <command> [options]
@@ -33,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const usage = error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS");
     console.error(`edged ${name}: ${(error as Error).message}`);
-    return usage ? 2 : 1;
+    // a refusal a restart cannot fix says so with its own code (EX_CONFIG), which the service unit does not restart on
+    return usage ? 2 : ((error as { exitCode?: unknown }).exitCode === EX_CONFIG ? EX_CONFIG : 1);
   }
 }
 

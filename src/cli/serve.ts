@@ -1,7 +1,11 @@
-/** `edged serve`: the daemon, configured by file < environment < flags, stopped cleanly by SIGINT/SIGTERM. */
+/**
+ * `edged serve`: the daemon, configured by file < environment < flags, stopped cleanly by SIGINT/SIGTERM, its
+ * configuration reloaded by SIGHUP, its readiness told to systemd when it runs as a notify service.
+ */
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config/load.js";
 import { startDaemon } from "../daemon.js";
+import { notifySystemd } from "../service/notify.js";
 
 const USAGE = `usage: edged serve [--host H] [--port P] [--config FILE] [--data-dir DIR] [--manifest FILE] [--model ID]
                    [--threads N] [--slots N] [--api-key KEY]... [--allow-origin URL]... [--allow-host NAME]...`;
@@ -25,21 +29,20 @@ export async function serveCommand(argv: string[]): Promise<void> {
     },
   });
   if (values.help) return void console.log(USAGE);
-  const config = await loadConfig({
-    flags: {
-      config: values.config,
-      host: values.host,
-      port: values.port,
-      dataDir: values["data-dir"],
-      "models.chat": values.model,
-      "models.manifest": values.manifest,
-      "llama.threads": values.threads,
-      "llama.slots": values.slots,
-      "security.apiKeys": values["api-key"],
-      "security.allowedOrigins": values["allow-origin"],
-      "security.allowedHosts": values["allow-host"],
-    },
-  });
+  const flags = {
+    config: values.config,
+    host: values.host,
+    port: values.port,
+    dataDir: values["data-dir"],
+    "models.chat": values.model,
+    "models.manifest": values.manifest,
+    "llama.threads": values.threads,
+    "llama.slots": values.slots,
+    "security.apiKeys": values["api-key"],
+    "security.allowedOrigins": values["allow-origin"],
+    "security.allowedHosts": values["allow-host"],
+  };
+  const config = await loadConfig({ flags });
   const log = (message: string) => console.error(`edged: ${message}`);
   const daemon = await startDaemon(config, log);
   const plan = [daemon.plan.chat, daemon.plan.embedding].filter(Boolean).join(" and ");
@@ -54,11 +57,23 @@ export async function serveCommand(argv: string[]): Promise<void> {
       }
       stopping = true;
       log(`${why}: draining requests (up to ${config.shutdownGraceMs} ms)`);
+      void notifySystemd(["STOPPING=1"], log);
       daemon.stop().then(() => (log("stopped"), resolve()));
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
   });
+  // SIGHUP reads the configuration again (file, environment, the same flags); a bad one changes nothing
+  const reload = async () => {
+    try {
+      const { applied, restart } = daemon.reconfigure(await loadConfig({ flags }));
+      const now = applied.length ? `applied ${applied.join(", ")}` : "nothing changed that applies while running";
+      log(`SIGHUP: configuration reloaded: ${now}${restart.length ? `; waiting for a restart: ${restart.join(", ")}` : ""}`);
+    } catch (error) {
+      log(`SIGHUP: configuration not reloaded, still running on the previous one: ${(error as Error).message}`);
+    }
+  };
+  process.on("SIGHUP", () => void reload());
 
   try {
     await daemon.ready;
@@ -66,6 +81,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
     await daemon.stop();
     throw error;
   }
-  console.log(`edged ready: ${daemon.models.residents().map((r) => r.entry.id).join(", ")} at ${daemon.url}/v1`);
+  const models = daemon.models.residents().map((r) => r.entry.id).join(", ");
+  console.log(`edged ready: ${models} at ${daemon.url}/v1`);
+  await notifySystemd(["READY=1", `STATUS=serving ${models} at ${daemon.url}`], log);
   await stopped;
 }

@@ -1,9 +1,11 @@
 /** Builds the configuration from defaults < config file < environment < flags, validated by one schema. */
 import { readFile } from "node:fs/promises";
+import { EX_CONFIG } from "../exitCodes.js";
 import { Config, type ConfigInput } from "./schema.js";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
+  readonly exitCode = EX_CONFIG;
 }
 
 type Layer = { source: string; values: Record<string, unknown> };

@@ -9,6 +9,9 @@ import { Duration } from "./duration.js";
 
 const defaultDataDir = () => join(process.env.XDG_DATA_HOME ?? join(homedir(), ".local", "share"), "edged");
 
+/** A size as systemd reads it: bytes, or K, M, G, T; or "infinity". */
+const SystemdSize = z.string().regex(/^(\d+[KMGT]?|infinity)$/, 'must be a size such as "512M" or "4G"');
+
 export const Config = z
   .object({
     host: z.string().min(1).default("127.0.0.1"),
@@ -131,6 +134,14 @@ export const Config = z
       .object({
         /** Stored Responses API answers (`store: true`) are kept this long, as OpenAI keeps them, then purged. */
         retention: Duration.default("720h"),
+      })
+      .strict()
+      .prefault({}),
+    service: z
+      .object({
+        /** systemd's MemoryHigh and MemoryMax for `edged service install` (e.g. "3G"); else derived from models.memoryBudgetMiB. */
+        memoryHigh: SystemdSize.optional(),
+        memoryMax: SystemdSize.optional(),
       })
       .strict()
       .prefault({}),

@@ -6,6 +6,7 @@
  * database, truncated, or failing `PRAGMA quick_check`) is refused naming it, and never written to.
  */
 import Database from "better-sqlite3";
+import { EX_CONFIG } from "../exitCodes.js";
 
 export type Db = Database.Database;
 export type Durability = "full" | "normal";
@@ -13,6 +14,7 @@ export type Durability = "full" | "normal";
 /** A database file SQLite cannot trust: the daemon must not start on it, nor repair it by overwriting. */
 export class DamagedDatabaseError extends Error {
   override name = "DamagedDatabaseError";
+  readonly exitCode = EX_CONFIG;
   constructor(
     readonly path: string,
     reason: string,

@@ -4,7 +4,8 @@
  * 507. Nothing is restarted: SQLite rolls the refused transaction back, and the next write succeeds once space is
  * freed.
  */
-import { readdirSync, statSync, statfsSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync, statfsSync, writeFileSync } from "node:fs";
+import { EX_CONFIG } from "../exitCodes.js";
 import { join } from "node:path";
 
 const MiB = 2 ** 20;
@@ -29,6 +30,17 @@ export class InsufficientStorageError extends Error {
   }
 }
 
+/** The data directory cannot be written at all (read-only filesystem, no permission): nothing will work until that changes. */
+export class UnwritableDataDirectoryError extends Error {
+  override name = "UnwritableDataDirectoryError";
+  readonly exitCode = EX_CONFIG;
+  constructor(dataDir: string, code: string) {
+    super(`the data directory ${dataDir} cannot be written (${code === "EROFS" ? "read-only file system" : "permission denied"}): edged keeps its databases there. Make it writable, or point --data-dir (EDGED_DATA_DIR) at a writable directory.`);
+  }
+}
+
+const UNWRITABLE = new Set(["EROFS", "EACCES", "EPERM"]);
+
 export class DataDirectory {
   /** Free bytes when a write last failed for lack of space; cleared once there is more. */
   private failedAtFree: number | undefined;
@@ -37,6 +49,20 @@ export class DataDirectory {
     readonly path: string,
     private readonly statfs: (path: string) => { bavail: number; bsize: number } = statfsSync,
   ) {}
+
+  /** Creates the directory if needed and proves it takes a write; refuses an unwritable one before any database opens. */
+  ensureWritable(): void {
+    const probe = join(this.path, `.write-test-${process.pid}`);
+    try {
+      mkdirSync(this.path, { recursive: true });
+      writeFileSync(probe, "");
+      rmSync(probe);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "";
+      if (UNWRITABLE.has(code)) throw new UnwritableDataDirectoryError(this.path, code);
+      throw error;
+    }
+  }
 
   /** The SQLite files at the top of the directory (databases, their -wal and -shm) with their sizes. */
   databaseFiles(): [string, number][] {

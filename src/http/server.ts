@@ -24,10 +24,15 @@ export class HttpServer {
 
   constructor(
     private readonly routes: RouteTable,
-    private readonly guard: Guard,
+    private guard: Guard,
     private readonly observer: HttpObserver,
   ) {
     this.server = createServer({ keepAliveTimeout: 5000 }, (req, res) => void this.handle(req, res));
+  }
+
+  /** Checks the requests that arrive from now on against new keys, hosts and origins (a configuration reload). */
+  setGuard(guard: Guard): void {
+    this.guard = guard;
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {

@@ -71,17 +71,27 @@ export const localKeys = (model: string, device: string, load: number) => [`${mo
 
 export class Router {
   readonly latency: LatencyModel;
-  private readonly routes = new Map<string, RouteConfig>();
-  private readonly anyLocal: RouteConfig;
+  private routes = new Map<string, RouteConfig>();
+  private anyLocal!: RouteConfig;
+  private priors!: { cloud: Rates; local: Rates };
 
   constructor(private readonly deps: RouterDeps) {
-    const { priors } = deps.config;
-    const cloudPrior: Rates = { fixedMs: priors.cloudFirstByteMs, perPromptTokenMs: 0, perOutputTokenMs: 1000 / priors.cloudTokensPerSecond };
-    const localPrior: Rates = { fixedMs: priors.localOverheadMs, perPromptTokenMs: 1000 / priors.prefillTokensPerSecond, perOutputTokenMs: 1000 / priors.decodeTokensPerSecond };
-    this.latency = new LatencyModel((key) => (key.startsWith("cloud:") ? cloudPrior : localPrior));
-    for (const route of deps.config.routes) this.routes.set(route.model, route);
+    this.latency = new LatencyModel((key) => (key.startsWith("cloud:") ? this.priors.cloud : this.priors.local));
+    this.reconfigure(deps.config);
+  }
+
+  /** Takes a new policy (a configuration reload); what was measured of each model and provider is kept. */
+  reconfigure(config: RouterConfig): void {
+    this.deps.config = config;
+    const { priors } = config;
+    this.priors = {
+      cloud: { fixedMs: priors.cloudFirstByteMs, perPromptTokenMs: 0, perOutputTokenMs: 1000 / priors.cloudTokensPerSecond },
+      local: { fixedMs: priors.localOverheadMs, perPromptTokenMs: 1000 / priors.prefillTokensPerSecond, perOutputTokenMs: 1000 / priors.decodeTokensPerSecond },
+    };
+    this.routes = new Map(config.routes.map((route) => [route.model, route]));
     // without a "*" route, every local model escalates to every configured provider, in order
-    this.anyLocal = this.routes.get("*") ?? RouteConfig.parse({ model: "*", cloud: [...deps.clouds.keys()] });
+    this.anyLocal = this.routes.get("*") ?? RouteConfig.parse({ model: "*", cloud: [...this.deps.clouds.keys()] });
+    this.deps.budget?.setLimits({ perHour: config.budgets.perKeyHourTokens, perDay: config.budgets.perKeyDayTokens });
   }
 
   get defaultBudgetMs(): number {

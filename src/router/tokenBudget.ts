@@ -57,7 +57,7 @@ function totals(day: Bucket[], hour: number): BudgetUsage {
 export const keyIdOf = (apiKey: string | undefined): string => (apiKey ? createHash("sha256").update(apiKey, "utf8").digest("hex") : ANONYMOUS_KEY_ID);
 
 export class TokenBudget {
-  private readonly limits: TokenBudgetLimits;
+  private limits: TokenBudgetLimits;
   private readonly now: () => number;
   private readonly q;
   /** Tokens not yet written, by key id and hour. */
@@ -131,6 +131,11 @@ export class TokenBudget {
   usage(keyId: string): BudgetUsage {
     const hour = Math.floor(this.now() / HOUR_MS);
     return totals(this.buckets(keyId, hour), hour);
+  }
+
+  /** New limits (a configuration reload); what each key spent stays counted. */
+  setLimits(limits: z.input<typeof TokenBudgetLimits>): void {
+    this.limits = TokenBudgetLimits.parse(limits);
   }
 
   /** Hourly buckets stored (one per key and hour of the last day, once pruned). */
