@@ -22,7 +22,7 @@ import { ROOT, resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { median } from "./harness/stats.js";
 import { SYNTHETIC_DIR, syntheticModel } from "./harness/syntheticModels.js";
-import { fixed, formatTable } from "./harness/table.js";
+import { fixed, formatTable } from "../src/report/table.js";
 
 const MiB = 2 ** 20;
 

@@ -20,7 +20,7 @@ import { enqueueAll, expectedAnswer, type Enqueued, type Path } from "./offline/
 import { resultsPath, ROOT } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { summarize, type Summary } from "./harness/stats.js";
-import { fixed, formatTable } from "./harness/table.js";
+import { fixed, formatTable } from "../src/report/table.js";
 
 const Flags = z.object({
   jobs: z.coerce.number().int().min(10).default(10_000),

@@ -13,14 +13,14 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { z } from "zod";
 import { benchFlags } from "./harness/flags.js";
-import { barChart } from "./harness/barChart.js";
+import { barChart } from "../src/report/barChart.js";
 import { startBenchDaemon, stopProcess } from "./harness/daemon.js";
 import { ROOT, resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson, writeText } from "./harness/report.js";
 import { median, percentile } from "./harness/stats.js";
 import { streamCompletion, type StreamTiming } from "./harness/streamClient.js";
 import { syntheticModel } from "./harness/syntheticModels.js";
-import { fixed, formatTable } from "./harness/table.js";
+import { fixed, formatTable } from "../src/report/table.js";
 import { llamaCppTools } from "./peer/llamaCppTools.js";
 
 const Flags = z.object({

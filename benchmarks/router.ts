@@ -31,7 +31,7 @@ import { resultsPath, ROOT } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { percentile, summarize, type Summary } from "./harness/stats.js";
 import { mulberry32 } from "./harness/random.js";
-import { fixed, formatTable } from "./harness/table.js";
+import { fixed, formatTable } from "../src/report/table.js";
 
 const Flags = z.object({
   requests: z.coerce.number().int().min(8).default(200),

@@ -14,7 +14,7 @@ import { reportHeader, writeJson } from "./harness/report.js";
 import { summarize, type Summary } from "./harness/stats.js";
 import { benchModel } from "./harness/syntheticModels.js";
 import { streamCompletion } from "./harness/streamClient.js";
-import { fixed, formatTable } from "./harness/table.js";
+import { fixed, formatTable } from "../src/report/table.js";
 
 const Flags = z.object({
   model: z.string().default("edged-kjv:q4_k_m"),

@@ -11,7 +11,7 @@ import { benchFlags } from "./harness/flags.js";
 import { resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { summarize, type Summary } from "./harness/stats.js";
-import { fixed, formatTable } from "./harness/table.js";
+import { fixed, formatTable } from "../src/report/table.js";
 import { startBenchDaemon } from "./harness/daemon.js";
 import { streamCompletion, type StreamTiming } from "./harness/streamClient.js";
 

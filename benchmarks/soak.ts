@@ -19,7 +19,7 @@ import { resultsPath, ROOT, displayPath } from "./harness/paths.js";
 import { mulberry32 } from "./harness/random.js";
 import { reportHeader, writeJson, writeText } from "./harness/report.js";
 import { mean, slope } from "./harness/stats.js";
-import { fixed, formatTable } from "./harness/table.js";
+import { fixed, formatTable } from "../src/report/table.js";
 import { checkJobs, pickKind, run, type LoadContext, type Tally } from "./soak/load.js";
 import { sample, SERIES, type Sample, type SeriesName } from "./soak/sampler.js";
 

@@ -8,14 +8,14 @@ import { writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { request } from "undici";
 import { z } from "zod";
-import { barChart } from "./harness/barChart.js";
+import { barChart } from "../src/report/barChart.js";
 import { startBenchDaemon } from "./harness/daemon.js";
 import { benchFlags } from "./harness/flags.js";
 import { resultsPath } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { median, summarize, type Summary } from "./harness/stats.js";
 import { benchModel } from "./harness/syntheticModels.js";
-import { fixed, formatTable } from "./harness/table.js";
+import { fixed, formatTable } from "../src/report/table.js";
 
 const Flags = z.object({
   model: z.string().default("edged-kjv:q4_k_m"),

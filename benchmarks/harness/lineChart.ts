@@ -2,7 +2,7 @@
  * Time series as small multiples in one standalone SVG document: a panel per series, each on its own y scale,
  * with an optional fitted line over part of the run (a soak's second-half trend).
  */
-import { escape, ticks } from "./svgChart.js";
+import { escape, ticks } from "../../src/report/svgChart.js";
 
 export interface Panel {
   title: string;

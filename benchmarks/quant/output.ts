@@ -1,6 +1,6 @@
 /** The quant benchmark's results as text tables and as a chart of quality loss against speed. */
-import { bubbleChart } from "../harness/svgChart.js";
-import { fixed, formatTable, type Column } from "../harness/table.js";
+import { bubbleChart } from "../../src/report/svgChart.js";
+import { fixed, formatTable, type Column } from "../../src/report/table.js";
 import type { LlamaRow, OnnxModelRow, QuantReport } from "./schema.js";
 
 const MiB = (bytes: number) => bytes / 2 ** 20;

@@ -1,4 +1,4 @@
-/** Plain-text tables with aligned columns, for benchmark results on a terminal. */
+/** Plain-text tables with aligned columns, for results on a terminal (benchmarks, evaluations). */
 
 export interface Column<Row> {
   header: string;
