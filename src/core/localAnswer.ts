@@ -66,7 +66,7 @@ export function samplingOf(request: Pick<CoreRequest, "sampling" | "samplingDefa
 }
 
 /** Lane priority classes as llama.cpp batch priorities. */
-const EVALUATION_PRIORITY = { interactive: 5, background: 3, batch: 1 } as const;
+export const EVALUATION_PRIORITY = { interactive: 5, background: 3, batch: 1 } as const;
 
 export const newId = (prefix: string, separator = "-") => `${prefix}${separator}${randomUUID().replace(/-/g, "").slice(0, 24)}`;
 

@@ -11,6 +11,9 @@ export type TokenChoice = z.infer<typeof TokenChoice>;
 export const TokenLogprob = TokenChoice.extend({ top: z.array(TokenChoice) });
 export type TokenLogprob = z.infer<typeof TokenLogprob>;
 
+/** A prompt token's entry when a text is scored: the first token of a text without BOS has no log-probability. */
+export type ScoredToken = Omit<TokenLogprob, "logprob"> & { logprob: number | null };
+
 /** One token's entry as OpenAI's chat, Responses and Ollama all write it: `top` as `top_logprobs`. */
 export const wireLogprob = (e: TokenLogprob) => ({ token: e.token, logprob: e.logprob, bytes: e.bytes, top_logprobs: e.top });
 
@@ -21,9 +24,21 @@ export const logprobOf = (probability: number) => (probability > 0 ? Math.max(Ma
 
 export const utf8Bytes = (text: string) => [...Buffer.from(text, "utf8")];
 
+/** log Σ exp(v), in double precision and without overflow. */
+export function logSumExp(values: Iterable<number>): number {
+  const all = [...values];
+  let max = -Infinity;
+  for (const v of all) if (v > max) max = v;
+  if (!Number.isFinite(max)) return max;
+  let sum = 0;
+  for (const v of all) sum += Math.exp(v - max);
+  return max + Math.log(sum);
+}
+
 /** The `n` likeliest entries of a token → probability map, best first. */
 export function likeliest<T>(probabilities: ReadonlyMap<T, number>, n: number): [T, number][] {
   const best: [T, number][] = [];
+  if (n <= 0) return best;
   for (const entry of probabilities) {
     if (best.length === n && entry[1] <= best[n - 1]![1]) continue;
     let i = best.length;

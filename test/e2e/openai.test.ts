@@ -102,6 +102,41 @@ test("text completions, plain and streamed", async () => {
   assert.equal(text, r.choices[0]!.text);
 });
 
+test("a scored prompt (echo, max_tokens 0): every token's log-probability, the same each time, likelier for the text the model knows", async () => {
+  const score = (prompt: string) => client.completions.create({ model: CHAT, prompt, max_tokens: 0, echo: true, logprobs: 2 });
+  const r = await score("In the beginning God created the heaven and the earth.");
+  const choice = r.choices[0]!;
+  assert.equal(choice.text, "In the beginning God created the heaven and the earth.");
+  assert.equal(r.usage!.completion_tokens, 0);
+  const lp = choice.logprobs!;
+  assert.equal(lp.tokens!.length, r.usage!.prompt_tokens - 1, "every token but BOS");
+  assert.equal(lp.tokens!.join("").trim(), choice.text);
+  for (const [i, v] of lp.token_logprobs!.entries()) {
+    assert.ok(v! < 0, `token ${i}: ${v}`);
+    assert.equal(Object.keys(lp.top_logprobs![i]!).length, 2);
+    assert.ok(Math.max(...Object.values(lp.top_logprobs![i]!)) >= v! - 1e-9, "the likeliest alternative is at least as likely");
+  }
+  assert.deepEqual((await score("In the beginning God created the heaven and the earth.")).choices[0]!.logprobs!.token_logprobs, lp.token_logprobs);
+  const total = (values: (number | null)[]) => values.reduce((a: number, b) => a + (b ?? 0), 0);
+  const shuffled = await score("earth the and heaven the created God beginning the In.");
+  assert.ok(total(lp.token_logprobs!) > total(shuffled.choices[0]!.logprobs!.token_logprobs!), "the verse is likelier than its words shuffled");
+});
+
+test("echo and max_tokens 0 only go together, and a scored prompt is not streamed", async () => {
+  const refused = async (body: Record<string, unknown>, param: string, message: RegExp) => {
+    const res = await fetch(`${daemon.baseURL}/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: CHAT, prompt: "In the beginning", ...body }) });
+    assert.equal(res.status, 400);
+    const { error } = (await res.json()) as { error: { param: string; message: string; type: string } };
+    assert.equal(error.type, "invalid_request_error");
+    assert.equal(error.param, param);
+    assert.match(error.message, message);
+  };
+  await refused({ echo: true, max_tokens: 5 }, "echo", /echo is supported with max_tokens 0/);
+  await refused({ echo: true }, "echo", /echo is supported with max_tokens 0/);
+  await refused({ max_tokens: 0 }, "max_tokens", /0 only with echo/);
+  await refused({ echo: true, max_tokens: 0, stream: true }, "stream", /not streamed/);
+});
+
 test("embeddings from the ONNX model: base64 (the client's default) and float agree, related verses are closer", async () => {
   const input = ["And God said, Let there be light: and there was light.", "And God saw the light, that it was good.", "The sons of Judah were Er and Onan."];
   const floats = await client.embeddings.create({ model: EMBED, input, encoding_format: "float" });

@@ -13,13 +13,14 @@ import {
   TokenBias,
   type ChatHistoryItem,
   type ChatModelFunctions,
+  type ControlledEvaluateInputItem,
   type Llama,
   type LlamaContext,
   type LlamaGrammar,
   type LlamaModel,
   type Token,
 } from "node-llama-cpp";
-import { likeliest, logprobOf, utf8Bytes, type TokenLogprob } from "../../core/logprobs.js";
+import { likeliest, LOGPROB_FLOOR, logprobOf, logSumExp, utf8Bytes, type ScoredToken, type TokenLogprob } from "../../core/logprobs.js";
 import type { ModelDefaults, TemplateOverride } from "../../models/entry.js";
 import type { CallSyntax } from "./grammar/schemaGrammar.js";
 import { chooseChatTemplate, type TemplateChoice } from "./chatTemplate.js";
@@ -403,6 +404,46 @@ export class LlamaChatModel {
     } finally {
       if (background) this.backgroundRunning--;
       await lease.release(clean && !options.forget);
+    }
+  }
+
+  /**
+   * The log-probability of each of `tokens` given the ones before it (no sampling: the model's own distribution,
+   * so the same tokens always score the same), with the `top` likeliest alternatives at each position. The first
+   * token has none (null) unless it is BOS, which is then left out; the caller must hold a slot.
+   */
+  async score(tokens: readonly Token[], options: { top: number; signal: AbortSignal; interactive?: boolean; evaluationPriority?: GenerateOptions["evaluationPriority"] }): Promise<ScoredToken[]> {
+    options.signal.throwIfAborted();
+    const lease = await this.poolFor(options.interactive === true).acquire(tokens);
+    let clean = false;
+    try {
+      // every position's logits are needed, so nothing reused from the sequence counts
+      await lease.sequence.clearHistory();
+      const input = tokens.map((token, k): ControlledEvaluateInputItem => (k < tokens.length - 1 ? [token, { generateNext: { logits: true } }] : token));
+      const out = await lease.sequence.controlledEvaluate(input, { evaluationPriority: options.evaluationPriority });
+      clean = true;
+      options.signal.throwIfAborted();
+      const bos = this.model.tokens.bos;
+      const scored: ScoredToken[] = [];
+      for (let k = 0; k < tokens.length; k++) {
+        const token = tokens[k]!;
+        const piece = this.pieceOf(token, tokens.slice(Math.max(0, k - 8), k));
+        if (k === 0) {
+          if (token !== bos) scored.push({ token: piece, logprob: null, bytes: utf8Bytes(piece), top: [] });
+          continue;
+        }
+        const logits = out[k - 1]?.next.logits;
+        if (!logits) throw new Error(`no logits at position ${k - 1}`);
+        const norm = logSumExp(logits.values());
+        const choice = (t: Token, logit: number) => {
+          const text = this.pieceOf(t, tokens.slice(Math.max(0, k - 8), k));
+          return { token: text, logprob: Math.max(logit - norm, LOGPROB_FLOOR), bytes: utf8Bytes(text) };
+        };
+        scored.push({ ...choice(token, logits.get(token) ?? -Infinity), token: piece, top: likeliest(logits, options.top).map(([t, l]) => choice(t, l)) });
+      }
+      return scored;
+    } finally {
+      await lease.release(clean);
     }
   }
 

@@ -1,9 +1,14 @@
-/** POST /v1/completions (the legacy text-completion endpoint): the prompt continued as it is, through the router. */
-import type { TokenLogprob } from "../../core/logprobs.js";
+/**
+ * POST /v1/completions (the legacy text-completion endpoint): the prompt continued as it is, through the router;
+ * or, with `echo` and `max_tokens: 0`, the prompt scored on the device (its tokens' log-probabilities).
+ */
+import type { ScoredToken, TokenLogprob } from "../../core/logprobs.js";
 import { newId } from "../../core/localAnswer.js";
+import { scoreOnDevice } from "../../core/promptScore.js";
 import { serveRequest, type CoreDeps } from "../../core/serveRequest.js";
 import type { AnswerWriter, Surface } from "../../core/surface.js";
 import { readJsonBody } from "../body.js";
+import { sendJson } from "../respond.js";
 import { controlsOf } from "../controls.js";
 import { SseStream } from "../eventStream.js";
 import type { Route } from "../routes.js";
@@ -15,7 +20,7 @@ import { closingChunks, usageOf } from "./usage.js";
 const DEFAULT_MAX_TOKENS = 16;
 
 /** The legacy logprobs object: parallel arrays, alternatives as token → logprob maps, offsets into the text. */
-function legacyLogprobs(entries: TokenLogprob[] | null | undefined, offset: number) {
+function legacyLogprobs(entries: readonly (TokenLogprob | ScoredToken)[] | null | undefined, offset: number) {
   if (!entries) return null;
   const text_offset: number[] = [];
   for (const e of entries) {
@@ -57,6 +62,13 @@ export function completionsRoute(deps: CoreDeps): Route {
     path: "/v1/completions",
     async handle(ctx) {
       const body = CompletionRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
+      if (body.echo) {
+        const controls = controlsOf(ctx, deps, body);
+        const scored = await scoreOnDevice(ctx, deps, { model: body.model, text: body.prompt, top: body.logprobs ?? 0, priority: controls.priority, deadlineMs: controls.deadlineMs });
+        const choice = { index: 0, text: body.prompt, logprobs: body.logprobs === undefined ? null : legacyLogprobs(scored.tokens, 0), finish_reason: "length" };
+        const usage = { prompt_tokens: scored.promptTokens, completion_tokens: 0, total_tokens: scored.promptTokens };
+        return sendJson(ctx.res, 200, { id: newId("cmpl"), object: "text_completion", created: Math.floor(Date.now() / 1000), model: scored.model, system_fingerprint: "edged", choices: [choice], usage });
+      }
       await serveRequest(
         ctx,
         deps,

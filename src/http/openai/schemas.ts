@@ -84,14 +84,23 @@ export const ChatCompletionRequest = z
   });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
-export const CompletionRequest = z.object({
-  ...generationFields,
-  prompt: z.union([z.string(), z.array(z.string()).length(1, "only one prompt per request is supported")]).transform((p) => (typeof p === "string" ? p : p[0]!)),
-  echo: nullable(z.literal(false, { message: "echo is not supported" })),
-  /** The legacy shape: how many likeliest alternatives to list per token (0-5). */
-  logprobs: nullable(z.number().int().min(0).max(5)),
-  suffix: nullable(z.literal("", { message: "suffix is not supported" })),
-});
+export const CompletionRequest = z
+  .object({
+    ...generationFields,
+    /** 0 only with `echo`: the prompt is scored and nothing is generated. */
+    max_tokens: nullable(z.number().int().min(0)),
+    prompt: z.union([z.string(), z.array(z.string()).length(1, "only one prompt per request is supported")]).transform((p) => (typeof p === "string" ? p : p[0]!)),
+    /** With `max_tokens: 0`: the prompt back with its tokens' log-probabilities (a log-likelihood, for evaluation). */
+    echo: nullable(z.boolean()),
+    /** The legacy shape: how many likeliest alternatives to list per token (0-5). */
+    logprobs: nullable(z.number().int().min(0).max(5)),
+    suffix: nullable(z.literal("", { message: "suffix is not supported" })),
+  })
+  .superRefine((body, ctx) => {
+    if (body.echo && body.max_tokens !== 0) ctx.addIssue({ code: "custom", path: ["echo"], message: "echo is supported with max_tokens 0: the prompt is scored, and nothing is generated" });
+    else if (body.echo && body.stream) ctx.addIssue({ code: "custom", path: ["stream"], message: "a scored prompt (echo) is answered as one object, not streamed" });
+    else if (!body.echo && body.max_tokens === 0) ctx.addIssue({ code: "custom", path: ["max_tokens"], message: "max_tokens must be at least 1 (0 only with echo, to score the prompt)" });
+  });
 export type CompletionRequest = z.infer<typeof CompletionRequest>;
 
 export const EmbeddingRequest = z.object({
