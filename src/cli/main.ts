@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   queue: async () => (await import("./queue.js")).queueCommand,
   bench: async () => (await import("./bench.js")).benchCommand,
   service: async () => (await import("./service.js")).serviceCommand,
+  eval: async () => (await import("./eval.js")).evalCommand,
 };
 
 const USAGE = `usage: edged <command> [options]

@@ -1,0 +1,154 @@
+/**
+ * `edged eval`: a suite of cases run against one or more models through the daemon's API, stored in
+ * DATA_DIR/eval.db, reported per check type against a baseline (a stored run, or another model run now), with a
+ * non-zero exit when a metric regressed past the threshold. Without --url the daemon is started for the run.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../config/load.js";
+import { startDaemon } from "../daemon.js";
+import { EvalClient } from "../eval/client.js";
+import { compare, metricsOf, type Difference, type Metric } from "../eval/compare.js";
+import { evalChart, evalTable } from "../eval/report.js";
+import { runCase, type CaseResult } from "../eval/runner.js";
+import { EvalStore, type StoredCheck } from "../eval/store.js";
+import { loadSuite, type EvalCase } from "../eval/suite.js";
+import { progressLine } from "./progress.js";
+import { UsageError } from "./usage.js";
+
+const USAGE = `usage: edged eval [SUITE.jsonl] [--model ID]... [--baseline RUN | --against ID] [--threshold 0.05]
+                  [--url URL] [--api-key KEY] [--embedding-model ID] [--json FILE] [--svg FILE]
+                  [--config FILE] [--data-dir DIR]
+       edged eval runs [--data-dir DIR]
+  SUITE        JSONL cases, each with messages or a prompt and its checks (default: the bundled model's suite)
+  --model      a model to evaluate (repeatable; default: the default chat model); each is a stored run
+  --baseline   a stored run to compare with (its id in \`edged eval runs\`)
+  --against    a model to run the suite on now, as the baseline
+  --threshold  a metric lower than the baseline's by more than this fails the command (exit 1)
+  --url        a running daemon (its API key from --api-key); without it, edged starts one on loopback
+  runs         lists the stored runs`;
+
+export const BUNDLED_SUITE = join(dirname(fileURLToPath(import.meta.url)), "../../../models/eval/edged-kjv.jsonl");
+
+interface Evaluated {
+  runId: number;
+  model: string;
+  checks: StoredCheck[];
+  metrics: Metric[];
+  /** Each case's checks with their values and reasons (absent for a stored baseline). */
+  cases?: { id: string; latencyMs?: number; checks: CaseResult["checks"] }[];
+}
+
+export async function evalCommand(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: "string", multiple: true },
+      baseline: { type: "string" },
+      against: { type: "string" },
+      threshold: { type: "string", default: "0.05" },
+      url: { type: "string" },
+      "api-key": { type: "string" },
+      "embedding-model": { type: "string" },
+      json: { type: "string" },
+      svg: { type: "string" },
+      config: { type: "string" },
+      "data-dir": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return void console.log(USAGE);
+  const config = await loadConfig({ flags: { config: values.config, dataDir: values["data-dir"] } });
+  await mkdir(config.dataDir, { recursive: true });
+  const store = new EvalStore(join(config.dataDir, "eval.db"));
+  try {
+    if (positionals[0] === "runs") return listRuns(store);
+    if (positionals.length > 1) throw new UsageError(`one suite at a time\n${USAGE}`);
+    const threshold = Number(values.threshold);
+    if (!(threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold must be a number from 0 to 1, not ${values.threshold}`);
+    if (values.baseline && values.against) throw new UsageError("--baseline and --against cannot be combined: one baseline at a time");
+    const suitePath = positionals[0] ?? BUNDLED_SUITE;
+    const suite = await loadSuite(suitePath);
+    const suiteSha256 = createHash("sha256").update(suite.text).digest("hex");
+    const stored = values.baseline === undefined ? undefined : storedBaseline(store, values.baseline, suiteSha256);
+
+    const daemon = values.url ? undefined : await startDaemon({ ...config, host: "127.0.0.1", port: 0 }, () => undefined);
+    try {
+      await daemon?.ready;
+      const client = new EvalClient(values.url ?? daemon!.url, values["api-key"] ?? config.security.apiKeys[0]);
+      const models = values.model ?? [daemon?.plan.chat ?? (await defaultModel(values.url!))];
+      const embeddingModel = values["embedding-model"] ?? daemon?.plan.embedding ?? "edged-embed:q4";
+      const run = async (model: string): Promise<Evaluated> => {
+        const runId = store.begin(suitePath, suiteSha256, model);
+        const cases = await runSuite(store, runId, suite.cases, { client, model, embeddingModel });
+        store.finish(runId);
+        const checks = store.checks(runId);
+        return { runId, model, checks, metrics: metricsOf(checks), cases: cases.map((c) => ({ id: c.caseId, latencyMs: c.answer?.latencyMs, checks: c.checks })) };
+      };
+      const baseline: Evaluated | undefined = values.against ? await run(values.against) : stored && { runId: stored.id, model: stored.model, checks: store.checks(stored.id), metrics: metricsOf(store.checks(stored.id)) };
+      const baselineReport = baseline && { runId: baseline.runId, model: baseline.model, metrics: baseline.metrics };
+      const results: (Evaluated & { differences?: Difference[] })[] = [];
+      for (const model of models) {
+        const result = await run(model);
+        results.push({ ...result, differences: baseline && compare(result.checks, baseline.checks, threshold) });
+      }
+      const report = { suite: suitePath, suiteSha256, cases: suite.cases.length, threshold, baseline: baselineReport, runs: results.map(({ checks: _, ...r }) => r) };
+      console.log(evalTable(report));
+      const json = values.json ?? join(config.dataDir, "eval", `run-${results.at(-1)!.runId}.json`);
+      const svg = values.svg ?? json.replace(/\.json$/, "") + ".svg";
+      await mkdir(dirname(json), { recursive: true });
+      await mkdir(dirname(svg), { recursive: true });
+      await writeFile(json, JSON.stringify(report, null, 2) + "\n");
+      await writeFile(svg, evalChart(report));
+      console.log(`\nJSON: ${json}\nchart: ${svg}`);
+      const regressed = results.flatMap((r) => (r.differences ?? []).filter((d) => d.regressed).map((d) => `${r.model} ${d.name} ${d.delta.toFixed(3)}`));
+      if (regressed.length) throw new Error(`regressed against ${baseline!.model} (run ${baseline!.runId}) past the threshold ${threshold}: ${regressed.join(", ")}`);
+    } finally {
+      await daemon?.stop();
+    }
+  } finally {
+    store.close();
+  }
+}
+
+async function runSuite(store: EvalStore, runId: number, cases: readonly EvalCase[], ctx: Parameters<typeof runCase>[1]): Promise<CaseResult[]> {
+  const line = progressLine(`eval ${ctx.model}`);
+  const results: CaseResult[] = [];
+  let passed = 0;
+  let checks = 0;
+  for (const [i, c] of cases.entries()) {
+    const result = await runCase(c, ctx);
+    store.record(runId, result);
+    results.push(result);
+    checks += result.checks.length;
+    passed += result.checks.filter((k) => k.pass).length;
+    line.update(i + 1, cases.length, `cases, ${passed}/${checks} checks passed`);
+  }
+  line.end();
+  return results;
+}
+
+function storedBaseline(store: EvalStore, id: string, suiteSha256: string) {
+  const run = /^\d+$/.test(id) ? store.run(Number(id)) : undefined;
+  if (!run) throw new UsageError(`--baseline ${id}: no such run (\`edged eval runs\` lists them)`);
+  if (run.suiteSha256 !== suiteSha256) throw new UsageError(`--baseline ${id}: that run was of another suite (${run.suite}, or the file has changed since)`);
+  return run;
+}
+
+/** A running daemon's default chat model: the first chat model it lists. */
+async function defaultModel(url: string): Promise<string> {
+  const r = (await (await fetch(`${url}/v1/models`)).json()) as { data?: { id: string }[] };
+  const id = r.data?.[0]?.id;
+  if (!id) throw new Error(`${url} lists no models: name one with --model`);
+  return id;
+}
+
+function listRuns(store: EvalStore): void {
+  const runs = store.runs();
+  if (!runs.length) return void console.log("no runs yet");
+  for (const r of runs) console.log(`${String(r.id).padStart(4)}  ${new Date(r.startedAt).toISOString()}  ${r.model.padEnd(24)}  ${String(r.cases).padStart(4)} cases  ${r.suite}${r.finishedAt ? "" : "  (unfinished)"}`);
+}

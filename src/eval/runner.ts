@@ -1,0 +1,32 @@
+/** Runs a suite's cases against one model, one at a time (a run measures the model, not the machine's queue). */
+import { runCheck, type CheckContext, type CheckResult } from "./checks.js";
+import { RefusedError, type CaseAnswer } from "./client.js";
+import type { EvalCase } from "./suite.js";
+
+export interface CaseResult {
+  caseId: string;
+  answer?: CaseAnswer;
+  checks: CheckResult[];
+}
+
+/** A refused request fails the case (every check, with the reason) and the run goes on; anything else stops it. */
+export async function runCase(c: EvalCase, ctx: CheckContext): Promise<CaseResult> {
+  const failAll = (why: string): CaseResult => ({ caseId: c.id, checks: c.checks.map((k) => ({ type: k.type, pass: false, value: 0, detail: why })) });
+  let answer: CaseAnswer;
+  try {
+    answer = await ctx.client.answer(ctx.model, c);
+  } catch (error) {
+    if (error instanceof RefusedError) return failAll(`the request was refused: ${error.message}`);
+    throw error;
+  }
+  const checks: CheckResult[] = [];
+  for (const check of c.checks) {
+    try {
+      checks.push(await runCheck(check, c, answer, ctx));
+    } catch (error) {
+      if (!(error instanceof RefusedError)) throw error;
+      checks.push({ type: check.type, pass: false, value: 0, detail: `the check could not be made: ${error.message}` });
+    }
+  }
+  return { caseId: c.id, answer, checks };
+}
