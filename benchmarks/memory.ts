@@ -2,7 +2,9 @@
  * `npm run bench:memory`: the audited memory at growing sizes — write, rollback, forget-and-verify and search
  * latencies, and the database size. Items are seeded in bulk (one transaction per 1,000); the timed operations
  * go through the store one at a time, each its own durable (synchronous FULL) transaction, as the daemon does.
- * Embeddings are the bundled ONNX model's, of held-out verses, reused round-robin past the pool.
+ * Embeddings are the bundled ONNX model's, of held-out verses, reused round-robin past the pool. Then, on a fresh
+ * database, `--churn` items are each created, revised and forgotten, to measure what is kept by design after
+ * forgetting (tombstones of hashes, the audit log) per million operations.
  */
 import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,12 +21,14 @@ import { benchFlags } from "./harness/flags.js";
 import { resultsPath, ROOT } from "./harness/paths.js";
 import { reportHeader, writeJson } from "./harness/report.js";
 import { summarize, type Summary } from "./harness/stats.js";
-import { fixed, formatTable } from "./harness/table.js";
+import { fixed, formatTable } from "../src/report/table.js";
 
 const Flags = z.object({
   sizes: z.string().default("10000,100000").transform((s) => s.split(",").map(Number)),
   ops: z.coerce.number().int().min(10).default(300),
   pool: z.coerce.number().int().min(10).default(2000),
+  /** Items created, revised once and forgotten, for what forgetting leaves behind (0: skip). */
+  churn: z.coerce.number().int().min(0).default(20_000),
   durability: z.enum(["full", "normal"]).default("full"),
   json: z.string().default(resultsPath("memory", "json")),
 });
@@ -107,7 +111,8 @@ export async function runMemoryBench(argv: string[]): Promise<void> {
     rows.push({ size, write, rollback, forget, ...searches, filteredSemantic: filtered, bytes, bytesPerItem: bytes / size });
     await rm(path, { force: true });
   }
-  await writeJson(flags.json, { ...reportHeader("memory"), settings: { ...flags, json: undefined }, rows });
+  const retained = flags.churn ? await churn(flags.churn, flags.durability, verses, pool) : undefined;
+  await writeJson(flags.json, { ...reportHeader("memory"), settings: { ...flags, json: undefined }, rows, retained });
   const ms = (s: Summary) => `${fixed(s.p50, 2)} / ${fixed(s.p99, 2)}`;
   console.log(`\nmemory store (durability ${flags.durability}), ms p50 / p99 (forget includes checking its receipt)\n`);
   console.log(
@@ -127,7 +132,42 @@ export async function runMemoryBench(argv: string[]): Promise<void> {
       rows,
     ),
   );
+  if (retained) {
+    console.log(
+      `\nafter ${retained.items.toLocaleString()} items were each created, revised and forgotten (${retained.operations.toLocaleString()} operations): ` +
+        `${retained.auditEntries.toLocaleString()} audit entries and ${retained.tombstones.toLocaleString()} tombstones in ${fixed(retained.usedBytes / 2 ** 20, 1)} MiB of used pages, ` +
+        `${fixed(retained.bytesPerOperation, 0)} bytes per operation, ${fixed((retained.bytesPerOperation * 1e6) / 2 ** 20, 0)} MiB per million operations`,
+    );
+  }
   console.log(`\nJSON: ${flags.json}`);
+}
+
+/** Creates, revises and forgets `items` items on a fresh database; what its used pages hold afterwards is what forgetting keeps. */
+async function churn(items: number, durability: "full" | "normal", verses: readonly string[], pool: readonly Float32Array[]) {
+  const path = join(ROOT, ".cache", "bench-memory-churn.db");
+  await rm(path, { force: true });
+  await rm(`${path}-wal`, { force: true });
+  const db = openDatabase(path, MEMORY_MIGRATIONS, durability);
+  const store = new MemoryStore(db);
+  const used = () => ((db.pragma("page_count", { simple: true }) as number) - (db.pragma("freelist_count", { simple: true }) as number)) * (db.pragma("page_size", { simple: true }) as number);
+  const empty = used();
+  progress(`creating, revising and forgetting ${items.toLocaleString()} items`);
+  for (let start = 0; start < items; start += 1000) {
+    db.transaction(() => {
+      for (let i = start; i < Math.min(items, start + 1000); i++) {
+        const { id } = store.create({ subject: `user${i % 1000}`, content: `${verses[i % verses.length]!} [${i}]`, metadata: { n: i % 7 } }, pool[i % pool.length]);
+        store.update(id, { content: `revised ${i}` });
+        store.forget(id);
+      }
+    })();
+  }
+  db.pragma("wal_checkpoint(TRUNCATE)");
+  const { items: tombstones, auditEntries } = store.sizes();
+  const usedBytes = used() - empty;
+  db.close();
+  await rm(path, { force: true });
+  const operations = items * 3;
+  return { items, operations, tombstones, auditEntries, usedBytes, bytesPerOperation: usedBytes / operations };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runMemoryBench(process.argv.slice(2));

@@ -60,6 +60,8 @@ import type { Observation } from "./router/latencyModel.js";
 import { localKeys } from "./router/router.js";
 import { startRouterSide, type RouterSide } from "./routerSetup.js";
 import { Housekeeping } from "./housekeeping.js";
+import { runGate, swapsOf } from "./eval/gate.js";
+import { EvalStore } from "./eval/store.js";
 import { SlotScheduler } from "./scheduler/slotScheduler.js";
 import { ServerMetrics } from "./telemetry/serverMetrics.js";
 
@@ -73,9 +75,10 @@ export interface Daemon {
   ready: Promise<void>;
   /**
    * Applies what of a new configuration can change while running (the guard's keys, hosts and origins, the
-   * router's policy) and names what waits for a restart. Throws, changing nothing, when the new guard is refused.
+   * router's policy) and names what waits for a restart; `gate` says which swapped local models passed the eval
+   * gate. Throws, changing nothing, when the new guard is refused or a swapped model fails the gate.
    */
-  reconfigure(next: Config): { applied: string[]; restart: string[] };
+  reload(next: Config): Promise<{ applied: string[]; restart: string[]; gate: string[] }>;
   stop(): Promise<void>;
 }
 
@@ -284,12 +287,22 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     address,
     models,
     ready,
-    reconfigure(next) {
+    async reload(next) {
       const { live, restart } = planReload(running, next);
+      const swaps = next.eval.gate && live.includes("router.routes") ? swapsOf(running, next, chatEntry.id) : [];
+      let gate: string[] = [];
+      if (swaps.length) {
+        const store = new EvalStore(join(config.dataDir, "eval.db"));
+        try {
+          gate = await runGate(next.eval.gate!, swaps, { url: `http://${host}:${address.port}`, apiKey: running.security.apiKeys[0], embeddingModel: embeddingEntry?.id ?? "", store });
+        } finally {
+          store.close();
+        }
+      }
       if (live.some((k) => k.startsWith("security."))) http.setGuard(new Guard({ host: config.host, port: config.port, ...next.security }));
       if (live.some((k) => k.startsWith("router."))) routerSide.routing.router.reconfigure(next.router);
       running = withSettings(running, next, live);
-      return { applied: live, restart };
+      return { applied: live, restart, gate };
     },
     async stop() {
       models.notReadyReason = "shutting down";

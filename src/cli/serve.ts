@@ -63,17 +63,20 @@ export async function serveCommand(argv: string[]): Promise<void> {
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
   });
-  // SIGHUP reads the configuration again (file, environment, the same flags); a bad one changes nothing
+  // SIGHUP reads the configuration again (file, environment, the same flags); a bad one changes nothing. Reloads
+  // run one after another: an eval gate may take a while
+  let reloading = Promise.resolve();
   const reload = async () => {
     try {
-      const { applied, restart } = daemon.reconfigure(await loadConfig({ flags }));
+      const { applied, restart, gate } = await daemon.reload(await loadConfig({ flags }));
+      for (const line of gate) log(`SIGHUP: ${line}`);
       const now = applied.length ? `applied ${applied.join(", ")}` : "nothing changed that applies while running";
       log(`SIGHUP: configuration reloaded: ${now}${restart.length ? `; waiting for a restart: ${restart.join(", ")}` : ""}`);
     } catch (error) {
       log(`SIGHUP: configuration not reloaded, still running on the previous one: ${(error as Error).message}`);
     }
   };
-  process.on("SIGHUP", () => void reload());
+  process.on("SIGHUP", () => void (reloading = reloading.then(reload)));
 
   try {
     await daemon.ready;

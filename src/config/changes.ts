@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { Config } from "./schema.js";
 
 /** Settings that apply live, as dotted keys; a section's other keys need a restart. */
-const LIVE = new Set(["security.apiKeys", "security.allowedHosts", "security.allowedOrigins", "router.defaultBudgetMs", "router.routes", "router.budgets", "router.offloadWhenBusy", "router.safetyFactor", "router.priors"]);
+const LIVE = new Set(["security.apiKeys", "security.allowedHosts", "security.allowedOrigins", "router.defaultBudgetMs", "router.routes", "router.budgets", "router.offloadWhenBusy", "router.safetyFactor", "router.priors", "eval.gate"]);
 
 /** The settings that differ, as dotted keys: a section's keys, or the top-level key itself when it is not a section. */
 export function changedSettings(before: Config, after: Config): string[] {

@@ -145,6 +145,16 @@ export const Config = z
       })
       .strict()
       .prefault({}),
+    eval: z
+      .object({
+        /**
+         * A suite a model must pass before a reload swaps it in as a route's local model: it is run on the new
+         * model and on the one it replaces, and a metric lower by more than `threshold` refuses the reload.
+         */
+        gate: z.object({ suite: z.string().min(1), threshold: z.coerce.number().min(0).max(1).default(0.05) }).strict().optional(),
+      })
+      .strict()
+      .prefault({}),
     housekeeping: z
       .object({
         /** How often finished offline jobs, stored responses and spent budget hours past their retention are purged. */

@@ -28,13 +28,15 @@ export class EvalClient {
   constructor(
     private readonly baseUrl: string,
     private readonly apiKey?: string,
+    /** The scheduling class of every request (a gate runs as batch work beside real traffic). */
+    private readonly priority?: "interactive" | "background" | "batch",
   ) {}
 
   private async post(path: string, body: unknown): Promise<Record<string, any>> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method: "POST",
       headers: { "content-type": "application/json", ...(this.apiKey && { authorization: `Bearer ${this.apiKey}` }) },
-      body: JSON.stringify(body),
+      body: JSON.stringify(this.priority ? { ...(body as object), priority: this.priority } : body),
     });
     const text = await res.text();
     let json: Record<string, any> = {};

@@ -1,7 +1,8 @@
 /**
  * What grows has a bound, and /metrics shows it: finished offline jobs and stored responses are purged once past
  * their retention (counted in edged_purged_total and logged), and the daemon's footprint — memory, descriptors,
- * each database file, memory's rows, stored responses, cached grammars, budget rows — is there to be watched.
+ * each database file, memory's rows, stored responses, cached grammars, budget rows — is there to be watched;
+ * compiled grammars stay within llama.grammarCache.
  */
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
@@ -26,6 +27,7 @@ before(async () => {
       offline: { retention: "2s", retryBaseMs: 20, retryMaxMs: 200 },
       responses: { retention: "2s" },
       housekeeping: { interval: "500ms" },
+      llama: { grammarCache: 2 },
     }),
   );
   daemon = await startDaemon({ args: ["--config", config] });
@@ -77,6 +79,21 @@ test("/metrics shows the footprint: process memory and descriptors, every databa
   assert.ok(value(text, "edged_memory_items") >= 1);
   assert.ok(value(text, "edged_memory_audit_entries") >= 1);
   assert.equal(value(text, "edged_stored_responses"), 0);
-  assert.ok(Number.isFinite(value(text, "edged_grammar_cache_entries")));
   assert.ok(value(text, "edged_budget_usage_rows") >= 1, "the replayed job's tokens were recorded");
+});
+
+test("compiled grammars are kept up to llama.grammarCache", async () => {
+  const ask = (field: string) =>
+    post(
+      "/v1/chat/completions",
+      {
+        model: MODEL,
+        max_tokens: 24,
+        messages: [{ role: "user", content: "Name the shepherd" }],
+        response_format: { type: "json_schema", json_schema: { name: field, schema: { type: "object", properties: { [field]: { type: "string" } }, required: [field] } } },
+      },
+      { "x-edged-privacy": "local_only" },
+    );
+  for (const field of ["shepherd", "flock", "field"]) assert.equal((await ask(field)).status, 200);
+  assert.equal(value(await metrics(), "edged_grammar_cache_entries"), 2);
 });
