@@ -19,6 +19,12 @@ const USAGE = `usage: edged <command> [options]
 commands: ${Object.keys(COMMANDS).join(", ")}
 run \`edged <command> --help\` for a command's options`;
 
+/** An error, or one it was caused by, that says a restart cannot fix it. */
+function refusedForGood(error: unknown): boolean {
+  for (let e = error as { exitCode?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) if (e.exitCode === EX_CONFIG) return true;
+  return false;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h") {
@@ -37,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     const usage = error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS");
     console.error(`edged ${name}: ${(error as Error).message}`);
     // a refusal a restart cannot fix says so with its own code (EX_CONFIG), which the service unit does not restart on
-    return usage ? 2 : ((error as { exitCode?: unknown }).exitCode === EX_CONFIG ? EX_CONFIG : 1);
+    return usage ? 2 : refusedForGood(error) ? EX_CONFIG : 1;
   }
 }
 

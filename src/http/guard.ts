@@ -5,6 +5,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
+import { ConfigError } from "../config/load.js";
 import { apiErrors } from "./errors.js";
 
 export interface GuardOptions {
@@ -39,7 +40,7 @@ export class Guard {
     this.origins = new Set(options.allowedOrigins.map((o) => new URL(o).origin));
     this.keys = options.apiKeys.map((k) => Buffer.from(k));
     if (!isLoopback(options.host) && this.keys.length === 0) {
-      throw new Error(`binding ${options.host} (not loopback) requires at least one API key (security.apiKeys or EDGED_API_KEYS)`);
+      throw new ConfigError(`binding ${options.host} (not loopback) requires at least one API key (security.apiKeys or EDGED_API_KEYS)`);
     }
   }
 

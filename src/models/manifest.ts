@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { EX_CONFIG } from "../exitCodes.js";
 import { Device, ModelEntry } from "./entry.js";
 
 export { Device, ModelEntry, LlamaModelEntry, OnnxModelEntry } from "./entry.js";
@@ -58,6 +59,7 @@ export const BUNDLED_MANIFEST = resolve(dirname(fileURLToPath(import.meta.url)),
 
 export class ManifestError extends Error {
   override name = "ManifestError";
+  readonly exitCode = EX_CONFIG;
 }
 
 export async function loadManifest(path = BUNDLED_MANIFEST): Promise<LoadedManifest> {

@@ -182,8 +182,12 @@ export class ModelRegistry {
   }
 
   private async loadResident(entry: ModelEntry): Promise<Resident> {
-    const failed = (error: unknown) =>
-      error instanceof ApiError ? error : new ApiError(500, `model ${entry.id} could not be loaded: ${(error as Error).message}`, "server_error", "model_load_failed");
+    const failed = (error: unknown) => {
+      if (error instanceof ApiError) return error;
+      const refused = new ApiError(500, `model ${entry.id} could not be loaded: ${(error as Error).message}`, "server_error", "model_load_failed");
+      refused.cause = error; // what the exit code at startup is read from
+      return refused;
+    };
     const placement = await this.loader.place(entry).catch((error: unknown) => Promise.reject(failed(error)));
     await this.makeRoom(entry.id, placement.estimate);
     this.reserved.set(entry.id, placement.estimate);

@@ -1,10 +1,13 @@
 /** Nothing reads a model file, not even its header, before its size and sha256 are the ones recorded for it. */
 import { stat } from "node:fs/promises";
+import { EX_CONFIG } from "../exitCodes.js";
 import type { ModelEntry } from "./entry.js";
 import { sha256OfFile, type HashCache, type HashProgress } from "./fileHash.js";
 
+/** A model file that is missing or not the one recorded: a restart cannot fix it (exit EX_CONFIG at startup). */
 export class ModelIntegrityError extends Error {
   override name = "ModelIntegrityError";
+  readonly exitCode = EX_CONFIG;
 }
 
 const recorder = (entry: ModelEntry) => (entry.source.kind === "bundled" ? "the manifest" : entry.source.kind === "user" || entry.source.kind === "hub" ? "its registry entry" : `${entry.source.kind}'s store`);

@@ -142,7 +142,7 @@ test("serve --model PATH adds the file in place and serves it; a file changed af
   await handle.write(Buffer.from([0x42]), 0, 1, 4096); // same size, other content
   await handle.close();
   const { code, output } = await failingServe(["--data-dir", data, "--model", "own-model:f16"]);
-  assert.equal(code, 1);
+  assert.equal(code, 78);
   assert.match(output, /model own-model:f16 could not be loaded: sha256 of .*Own-Model\.F16\.gguf is [0-9a-f]{64}, its registry entry says [0-9a-f]{64}/);
 });
 

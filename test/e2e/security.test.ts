@@ -89,7 +89,7 @@ test("with API keys: no key or a wrong key is 401, the right key works, health s
 
 test("binding a non-loopback address without an API key is refused at startup", async () => {
   const { code, output } = await failingServe(["--manifest", manifest, "--host", "0.0.0.0"]);
-  assert.equal(code, 1);
+  assert.equal(code, 78);
   assert.match(output, /requires at least one API key/);
 });
 
