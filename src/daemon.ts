@@ -61,6 +61,8 @@ import { localKeys } from "./router/router.js";
 import { startRouterSide, type RouterSide } from "./routerSetup.js";
 import { Housekeeping } from "./housekeeping.js";
 import { runGate, swapsOf } from "./eval/gate.js";
+import { AlertEngine } from "./alerts/engine.js";
+import { alertsRoute } from "./http/admin/alerts.js";
 import { EvalStore } from "./eval/store.js";
 import { SlotScheduler } from "./scheduler/slotScheduler.js";
 import { ServerMetrics } from "./telemetry/serverMetrics.js";
@@ -222,6 +224,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     maxLoaded: config.models.maxLoaded,
     defaultKeepAliveMs: durationMs(config.models.keepAlive),
     log,
+    onLoadFailed: (id) => metrics.modelLoadFailures.inc({ model: id }),
   });
   const metrics = new ServerMetrics(() => [...lanes.byDevice.values()]);
   metrics.watchStorage(storage);
@@ -243,9 +246,12 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       { ...keep, intervalMs: durationMs(config.housekeeping.interval) },
     ),
   ];
+  const alerts = new AlertEngine(config.alerts.rules, () => metrics.registry.render(), (event) => log(JSON.stringify(event)));
+  metrics.watchAlerts(() => alerts.alerts());
   metrics.watchStores({ memory: () => memoryStore.sizes(), responses: () => responses.count, grammars: () => constraints?.size ?? 0 });
   const routes = new RouteTable([
     ...adminRoutes(models, metrics, storage),
+    alertsRoute(alerts),
     hardwareRoute(hardware),
     ...modelRoutes(models),
     chatCompletionsRoute(deps),
@@ -267,6 +273,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
     explain: (error) => storage.explain(error),
   });
   const address = await http.listen(config.port, config.host);
+  alerts.start(durationMs(config.alerts.interval));
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
 
   const ready = (async () => {
@@ -311,6 +318,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       await routerSide.stop();
       await models.close();
       for (const h of housekeeping) h.stop();
+      alerts.stop();
       await memoryCheckpointer.stop();
       memoryDb.close();
       responsesDb.close();

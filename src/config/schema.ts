@@ -5,6 +5,7 @@ import { z } from "zod";
 import { ToolPermissionsConfig } from "../core/toolPermissions.js";
 import { ProviderConfig } from "../cloud/types.js";
 import { RouterConfig } from "../router/schemas.js";
+import { AlertRule, DEFAULT_RULES } from "../alerts/rules.js";
 import { Duration } from "./duration.js";
 
 const defaultDataDir = () => join(process.env.XDG_DATA_HOME ?? join(homedir(), ".local", "share"), "edged");
@@ -152,6 +153,15 @@ export const Config = z
          * model and on the one it replaces, and a metric lower by more than `threshold` refuses the reload.
          */
         gate: z.object({ suite: z.string().min(1), threshold: z.coerce.number().min(0).max(1).default(0.05) }).strict().optional(),
+      })
+      .strict()
+      .prefault({}),
+    alerts: z
+      .object({
+        /** How often the rules are evaluated. */
+        interval: Duration.default("15s"),
+        /** Replaces the default rules (see src/alerts/rules.ts) as a whole. */
+        rules: z.array(AlertRule).default(DEFAULT_RULES),
       })
       .strict()
       .prefault({}),

@@ -47,6 +47,8 @@ export interface RegistryOptions {
   defaultKeepAliveMs: number;
   now?: () => number;
   log?: (message: string) => void;
+  /** Told of every model that could not be loaded (for metrics and alerts). */
+  onLoadFailed?: (id: string) => void;
 }
 
 interface Resident {
@@ -183,6 +185,7 @@ export class ModelRegistry {
 
   private async loadResident(entry: ModelEntry): Promise<Resident> {
     const failed = (error: unknown) => {
+      this.options.onLoadFailed?.(entry.id);
       if (error instanceof ApiError) return error;
       const refused = new ApiError(500, `model ${entry.id} could not be loaded: ${(error as Error).message}`, "server_error", "model_load_failed");
       refused.cause = error; // what the exit code at startup is read from

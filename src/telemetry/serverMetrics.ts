@@ -22,6 +22,7 @@ export class ServerMetrics {
   readonly prefixLookups = this.registry.add(new Counter("edged_prefix_cache_lookups_total", "Generations that looked for a reusable prompt prefix"));
   readonly prefixHits = this.registry.add(new Counter("edged_prefix_cache_hits_total", "Generations that reused a prompt prefix (hit rate = hits / lookups)"));
 
+  readonly modelLoadFailures = this.registry.add(new Counter("edged_model_load_failures_total", "Models that could not be loaded (file missing or changed, too big, a bad file), by model"));
   readonly purged = this.registry.add(new Counter("edged_purged_total", "Rows removed past their retention, by what (offline_jobs, stored_responses, budget_hours, expired_memories)"));
 
   /** `lanes` lists the device lanes. */
@@ -46,6 +47,10 @@ export class ServerMetrics {
     this.registry.add(new Gauge("edged_memory_audit_entries", "Entries of memory's append-only audit chain", () => stores.memory().auditEntries));
     this.registry.add(new Gauge("edged_stored_responses", "Responses API answers stored for previous_response_id (kept for responses.retention)", stores.responses));
     this.registry.add(new Gauge("edged_grammar_cache_entries", "Compiled JSON-schema grammars kept (LRU, llama.grammarCache entries)", stores.grammars));
+  }
+
+  watchAlerts(alerts: () => { name: string; severity: string; state: string }[]): void {
+    this.registry.add(new Gauge("edged_alert_active", "1 while an alert rule is firing, by name and severity", () => alerts().map((a): [Labels, number] => [{ name: a.name, severity: a.severity }, a.state === "firing" ? 1 : 0])));
   }
 
   observeResponse(route: string, status: number, seconds: number): void {

@@ -50,10 +50,10 @@ test("a bad value is one error naming the key and where it came from", async () 
   }
 });
 
-test("edged serve prints the config error on one line and exits 1", async () => {
+test("edged serve prints the config error on one line and exits 78 (EX_CONFIG: a restart cannot fix it)", async () => {
   const run = promisify(execFile);
   await assert.rejects(run(process.execPath, [CLI, "serve", "--port", "http"], { env: { ...process.env, EDGED_CONFIG: "" } }), (e: { code: number; stderr: string }) => {
-    assert.equal(e.code, 1);
+    assert.equal(e.code, 78);
     assert.equal(e.stderr.trim().split("\n").length, 1);
     assert.match(e.stderr, /^edged serve: invalid configuration: port: .*\(from flags\)/);
     return true;

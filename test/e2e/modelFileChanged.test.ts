@@ -1,9 +1,11 @@
 /**
  * A model file deleted or replaced while the daemon has it loaded: what is loaded keeps answering (llama.cpp holds
- * the weights), and the next load verifies the file again and refuses it with a clear reason.
+ * the weights), and the next load verifies the file again and refuses it with a clear reason, which raises the
+ * ModelLoadFailed alert.
  */
 import assert from "node:assert/strict";
-import { appendFile, copyFile, rename, rm } from "node:fs/promises";
+import { appendFile, copyFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Ollama } from "ollama";
 import { startDaemon, writeManifest, type RunningDaemon } from "../helpers/daemon.js";
@@ -20,7 +22,9 @@ before(async () => {
   const drafts = await Promise.all(
     ["base", "replaced", "deleted"].map(async (name) => ({ id: `${name}:f16`, engine: "llama" as const, path: (paths[name] = await writeTinyModel(dir, `${name}.gguf`)), quant: "F16", contextSize: 512 })),
   );
-  daemon = await startDaemon({ args: ["--manifest", await writeManifest(dir, drafts[0]!, drafts[1]!, drafts[2]!)] });
+  const config = join(dir, "edged.json");
+  await writeFile(config, JSON.stringify({ alerts: { interval: "200ms" } }));
+  daemon = await startDaemon({ args: ["--manifest", await writeManifest(dir, drafts[0]!, drafts[1]!, drafts[2]!), "--config", config] });
   ollama = new Ollama({ host: daemon.url });
 });
 after(() => daemon?.stop());
@@ -63,3 +67,19 @@ for (const [name, change, reason] of [
     assert.equal((await complete("base:f16")).status, 200, "the other models are untouched");
   });
 }
+
+test("a model that failed to load raises the ModelLoadFailed alert: in /v1/alerts, /metrics and the log", async () => {
+  const alerts = async () => (await (await fetch(`${daemon.baseURL}/alerts`)).json()) as { firing: number; alerts: { name: string; state: string; severity: string; value: number | null; summary: string }[] };
+  const failed = await until("the alert firing", async () => (await alerts()).alerts.find((a) => a.name === "ModelLoadFailed" && a.state === "firing"));
+  assert.equal(failed.severity, "critical");
+  assert.ok(failed.value! >= 1);
+  assert.match(failed.summary, /^Models that could not be loaded in the last 5 minutes: \d+ \(> 0 for 0s\)$/);
+  assert.equal((await alerts()).alerts[0]!.name, "ModelLoadFailed", "firing alerts come first");
+  const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+  assert.match(metrics, /^edged_alert_active\{name="ModelLoadFailed",severity="critical"\} 1$/m);
+  assert.match(metrics, /^edged_alert_active\{name="SlowRequests",severity="warning"\} 0$/m);
+  assert.match(metrics, /^edged_model_load_failures_total\{model="deleted:f16"\} 1$/m);
+  const line = daemon.output().split("\n").find((l) => l.includes('"event":"alert"') && l.includes('"state":"firing"'));
+  assert.ok(line, daemon.output());
+  assert.equal(JSON.parse(line.slice(line.indexOf("{"))).name, "ModelLoadFailed");
+});
