@@ -88,7 +88,7 @@ export function startRouterSide(config: Config, deps: { models: ModelRegistry; r
     store: jobs,
     // the result is stored as the chat.completion the client fetches from GET /v1/queue/{id}
     send: queuedChatSender(router, observer, (a) => chatCompletion(a.id, a.model, Math.floor(Date.now() / 1000), { text: a.text, toolCalls: a.toolCalls, finishReason: a.finishReason, ...a.usage })),
-    onDone: chargeQueuedChat(budget),
+    onDone: chargeQueuedChat(budget, (tokens) => metrics.cloudTokens.inc({ via: "queue" }, tokens)),
     classify: classifyQueuedFailure,
     connectivity,
     concurrency: config.offline.concurrency,

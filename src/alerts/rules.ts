@@ -19,7 +19,7 @@ export type AlertRule = z.infer<typeof AlertRule>;
 export const DEFAULT_RULES: AlertRule[] = [
   { name: "SlowRequests", signal: "request_latency_p95_seconds", op: ">", threshold: 3, for: "5m", severity: "warning" },
   { name: "ErrorRate", signal: "error_ratio", op: ">", threshold: 0.02, for: "5m", severity: "critical" },
-  { name: "TokenBurn", signal: "tokens_per_hour", op: ">", threshold: 50_000, for: "0s", severity: "warning" },
+  { name: "TokenBurn", signal: "cloud_tokens_per_hour", op: ">", threshold: 50_000, for: "0s", severity: "warning" },
   { name: "CloudBreakerOpen", signal: "breaker_open", op: ">", threshold: 0, for: "5m", severity: "warning" },
   { name: "OfflineQueueBacklog", signal: "queued_jobs", op: ">", threshold: 100, for: "1m", severity: "warning" },
   { name: "DataDirectoryFull", signal: "data_dir_free_bytes", op: "<", threshold: 1024 ** 3, for: "1m", severity: "critical" },

@@ -61,11 +61,11 @@ export const SIGNALS = {
     },
     expr: 'sum(increase(edged_http_requests_total{status=~"5.."}[5m])) / sum(increase(edged_http_requests_total[5m]))',
   },
-  tokens_per_hour: {
-    help: "Prompt and completion tokens the device and the cloud handled in the last hour",
+  cloud_tokens_per_hour: {
+    help: "Cloud tokens (prompt and completion) spent in the last hour",
     windowMs: 60 * MINUTE,
-    read: (h) => increase(h, 60 * MINUTE, (s) => total(s, "edged_prompt_tokens_total") + total(s, "edged_completion_tokens_total")),
-    expr: "sum(increase(edged_prompt_tokens_total[1h])) + sum(increase(edged_completion_tokens_total[1h]))",
+    read: (h) => increase(h, 60 * MINUTE, (s) => total(s, "edged_cloud_tokens_total")),
+    expr: "sum(increase(edged_cloud_tokens_total[1h]))",
   },
   breaker_open: {
     help: "1 while a cloud provider's circuit breaker is open",

@@ -159,6 +159,7 @@ export class RoutedRequest {
       });
       this.answer = answer;
       budget?.record(this.input.keyId, answer.promptTokens + answer.completionTokens);
+      metrics.cloudTokens.inc({ via: "direct" }, answer.promptTokens + answer.completionTokens);
       router.latency.observe(cloudKey(target), {
         fixedMs: answer.timings.promptMs,
         promptTokens: 0,

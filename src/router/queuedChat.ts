@@ -32,11 +32,13 @@ export function queuedChatSender(router: Router, observer: ChainObserver, record
 
 const Usage = z.object({ usage: z.object({ total_tokens: z.number().int().min(0) }) });
 
-/** Charges a recorded result's tokens to its key: after the result is recorded, so a job resent after a crash is charged once. */
-export function chargeQueuedChat(budget: TokenBudget) {
+/** Charges a recorded result's tokens to its key (and counts them): after the result is recorded, so a job resent after a crash is charged once. */
+export function chargeQueuedChat(budget: TokenBudget, count: (tokens: number) => void) {
   return (job: ClaimedJob, result: unknown): void => {
     const usage = Usage.safeParse(result);
-    if (usage.success) budget.record(QueuedChat.parse(job.request).keyId, usage.data.usage.total_tokens);
+    if (!usage.success) return;
+    budget.record(QueuedChat.parse(job.request).keyId, usage.data.usage.total_tokens);
+    count(usage.data.usage.total_tokens);
   };
 }
 

@@ -15,8 +15,7 @@ function fixture() {
   const registry = new Registry();
   const requests = registry.add(new Counter("edged_http_requests_total", "requests"));
   const latency = registry.add(new Histogram("edged_request_duration_seconds", "latency", [0.05, 0.25, 1, 2.5, 5, 10]));
-  const promptTokens = registry.add(new Counter("edged_prompt_tokens_total", "prompt tokens"));
-  const completionTokens = registry.add(new Counter("edged_completion_tokens_total", "completion tokens"));
+  const cloudTokens = registry.add(new Counter("edged_cloud_tokens_total", "cloud tokens"));
   const loadFailures = registry.add(new Counter("edged_model_load_failures_total", "load failures"));
   const state = { breaker: 0, queued: 0, free: 50 * 1024 ** 3 };
   registry.add(new Gauge("edged_cloud_breaker_state", "breaker", () => [[{ provider: "cloud" }, state.breaker]]));
@@ -36,7 +35,7 @@ function fixture() {
   const stateOf = (name: string) => engine.alerts().find((a) => a.name === name)!.state;
   const seen = (name: string) => events.filter((e) => e.name === name).map((e) => e.state);
   engine.evaluate();
-  return { requests, latency, promptTokens, completionTokens, loadFailures, state, run, stateOf, seen, engine, events };
+  return { requests, latency, cloudTokens, loadFailures, state, run, stateOf, seen, engine, events };
 }
 
 test("a quiet daemon raises nothing", () => {
@@ -77,11 +76,11 @@ test("error rate over 2 % for 5 minutes fires critical, and resolves when errors
   assert.deepEqual(f.seen("ErrorRate"), ["pending", "firing", "resolved"]);
 });
 
-test("more than 50k tokens in an hour fires at once; it resolves when the hour's count falls back", () => {
+test("more than 50k cloud tokens in an hour fires at once; it resolves when the hour's count falls back", () => {
   const f = fixture();
   f.run(30 * MINUTE, () => {
-    f.promptTokens.inc({ model: "m" }, 300);
-    f.completionTokens.inc({ model: "m" }, 200);
+    f.cloudTokens.inc({ via: "direct" }, 300);
+    f.cloudTokens.inc({ via: "queue" }, 200);
   });
   assert.equal(f.stateOf("TokenBurn"), "firing"); // 120 evaluations × 500 tokens = 60k
   f.run(70 * MINUTE);

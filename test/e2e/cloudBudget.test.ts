@@ -74,6 +74,10 @@ test("each key spends its own hourly cloud budget; past it the device answers, o
   assert.equal(strict.body.error.code, "cloud_budget_exceeded");
   assert.equal((await ask(KEYS.bravo)).route, "cloud", "another key has its own budget");
   assert.equal(cloud.requests.length, 4);
+  // what the cloud answers spent is counted for the TokenBurn alert: about 123 tokens each
+  const metrics = await (await fetch(`${daemon.url}/metrics`, { headers: { authorization: `Bearer ${KEYS.alpha}` } })).text();
+  const spent = Number(/^edged_cloud_tokens_total\{via="direct"\} (\d+)$/m.exec(metrics)?.[1]);
+  assert.ok(spent >= 4 * 100 && spent <= 4 * 150, metrics);
 });
 
 test("the spent budget survives a restart (usage.db), and local answers never count against it", async () => {
