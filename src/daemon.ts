@@ -63,6 +63,7 @@ import { Housekeeping } from "./housekeeping.js";
 import { runGate, swapsOf } from "./eval/gate.js";
 import { AlertEngine } from "./alerts/engine.js";
 import { alertsRoute } from "./http/admin/alerts.js";
+import { WebhookDelivery } from "./alerts/webhooks.js";
 import { EvalStore } from "./eval/store.js";
 import { SlotScheduler } from "./scheduler/slotScheduler.js";
 import { ServerMetrics } from "./telemetry/serverMetrics.js";
@@ -238,15 +239,33 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const toolPermissions = config.security.tools && new ToolPermissions(config.security.tools);
   const deps = { models, metrics, memory, constraints: () => constraints!, limits: config.limits, routing: routerSide.routing, toolPermissions };
   const responses = new ResponseStore(responsesDb);
+  const webhooks = config.alerts.webhooks.length
+    ? new WebhookDelivery({
+        path: join(config.dataDir, "webhooks.db"),
+        webhooks: config.alerts.webhooks,
+        ttlMs: durationMs(config.offline.ttl),
+        maxAttempts: config.offline.maxAttempts,
+        backoff: { baseMs: config.offline.retryBaseMs, maxMs: config.offline.retryMaxMs },
+        probeIntervalMs: durationMs(config.offline.probeInterval),
+        log,
+      })
+    : undefined;
   const keep = { purged: metrics.purged, log, explain: (error: unknown) => storage.explain(error) };
   const housekeeping = [
     new Housekeeping([{ what: "expired_memories", run: () => memoryStore.sweepExpired() }], { ...keep, intervalMs: durationMs(config.memory.sweepInterval) }),
     new Housekeeping(
-      [...routerSide.chores, { what: "stored_responses", run: () => responses.purgeBefore((Date.now() - durationMs(config.responses.retention)) / 1000) }],
+      [
+        ...routerSide.chores,
+        { what: "stored_responses", run: () => responses.purgeBefore((Date.now() - durationMs(config.responses.retention)) / 1000) },
+        ...(webhooks ? [{ what: "webhook_deliveries", run: () => webhooks.purge(durationMs(config.offline.retention)) }] : []),
+      ],
       { ...keep, intervalMs: durationMs(config.housekeeping.interval) },
     ),
   ];
-  const alerts = new AlertEngine(config.alerts.rules, () => metrics.registry.render(), (event) => log(JSON.stringify(event)));
+  const alerts = new AlertEngine(config.alerts.rules, () => metrics.registry.render(), (event) => {
+    log(JSON.stringify(event));
+    webhooks?.send(event);
+  });
   metrics.watchAlerts(() => alerts.alerts());
   metrics.watchStores({ memory: () => memoryStore.sizes(), responses: () => responses.count, grammars: () => constraints?.size ?? 0 });
   const routes = new RouteTable([
@@ -319,6 +338,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       await models.close();
       for (const h of housekeeping) h.stop();
       alerts.stop();
+      await webhooks?.stop();
       await memoryCheckpointer.stop();
       memoryDb.close();
       responsesDb.close();

@@ -162,6 +162,8 @@ export const Config = z
         interval: Duration.default("15s"),
         /** Replaces the default rules (see src/alerts/rules.ts) as a whole. */
         rules: z.array(AlertRule).default(DEFAULT_RULES),
+        /** Where every alert change is POSTed as JSON; kept and retried like offline jobs (offline.ttl, maxAttempts, retry*). */
+        webhooks: z.array(z.object({ url: z.url({ protocol: /^https?$/ }), headers: z.record(z.string(), z.string()).default({}) }).strict()).default([]),
       })
       .strict()
       .prefault({}),
