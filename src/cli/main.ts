@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>>
   bench: async () => (await import("./bench.js")).benchCommand,
   service: async () => (await import("./service.js")).serviceCommand,
   eval: async () => (await import("./eval.js")).evalCommand,
+  alerts: async () => (await import("./alerts.js")).alertsCommand,
 };
 
 const USAGE = `usage: edged <command> [options]
