@@ -185,7 +185,7 @@ export async function runSoakBench(argv: string[]): Promise<void> {
   for (const [kind, t] of kinds) for (const e of t.examples) console.log(`  ${kind}: ${e}`);
   console.log(`\n${requests} requests in ${runMinutes.toFixed(1)} min (${(requests / (runMinutes * 60)).toFixed(1)}/s); ${ctx.jobs.queued} queued jobs, ${lost.length} unanswered; daemon exit ${stopped.code} after ${Math.round(stopped.ms)} ms: ${passed ? "PASS" : "FAIL"}`);
 
-  await writeJson(flags.json, { ...reportHeader("soak"), flags, passed, runMinutes, requests, unexpected, queuedJobs: ctx.jobs.queued, unansweredJobs: lost, daemonExit: stopped, series, tallies, samples });
+  await writeJson(flags.json, { ...reportHeader("soak"), flags: { ...flags, json: undefined, svg: undefined }, passed, runMinutes, requests, unexpected, queuedJobs: ctx.jobs.queued, unansweredJobs: lost, daemonExit: stopped, series, tallies, samples });
   const svg = lineChart({
     title: `edged soak: ${runMinutes.toFixed(0)} minutes, ${flags.clients} clients, ${requests} requests`,
     subtitle: `dashed: least-squares trend over the second half, per hour; ${unexpected} unexpected errors`,
