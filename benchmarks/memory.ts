@@ -153,13 +153,15 @@ async function churn(items: number, durability: "full" | "normal", verses: reado
   const empty = used();
   progress(`creating, revising and forgetting ${items.toLocaleString()} items`);
   for (let start = 0; start < items; start += 1000) {
-    db.transaction(() => {
-      for (let i = start; i < Math.min(items, start + 1000); i++) {
+    const ids = db.transaction(() =>
+      Array.from({ length: Math.min(items, start + 1000) - start }, (_, k) => {
+        const i = start + k;
         const { id } = store.create({ subject: `user${i % 1000}`, content: `${verses[i % verses.length]!} [${i}]`, metadata: { n: i % 7 } }, pool[i % pool.length]);
         store.update(id, { content: `revised ${i}` });
-        store.forget(id);
-      }
-    })();
+        return id;
+      }),
+    )();
+    for (const id of ids) store.forget(id); // each its own transaction, as the daemon forgets (it checkpoints after)
   }
   db.pragma("wal_checkpoint(TRUNCATE)");
   const { items: tombstones, auditEntries } = store.sizes();
