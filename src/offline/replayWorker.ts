@@ -41,8 +41,12 @@ export interface ReplayWorkerOptions {
   timers?: Timers;
 }
 
-/** setTimeout's longest delay; a later wake-up re-arms when it fires. */
-const MAX_DELAY_MS = 2 ** 31 - 1;
+/**
+ * The longest the worker sleeps before looking again: Node keeps a timer list for each distinct delay until that
+ * delay has passed, even once its timer is cleared, so re-arming at ever new far-off delays (a job's expiry a day
+ * away, at every claim) would keep thousands of empty lists for a day. Far wake-ups share this one delay.
+ */
+const LONGEST_SLEEP_MS = 60_000;
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -169,7 +173,7 @@ export class ReplayWorker {
     if (this.connectivity.online && this.inFlight.size < this.concurrency) times.push(held > 0 ? this.store.now() + held : this.store.nextDueAt());
     const at = Math.min(...times.filter((t) => t !== null));
     if (at === Infinity) return;
-    this.timer = this.timers.setTimeout(this.wake, Math.min(Math.max(at - this.store.now(), 0), MAX_DELAY_MS));
+    this.timer = this.timers.setTimeout(this.wake, Math.min(Math.max(at - this.store.now(), 0), LONGEST_SLEEP_MS));
   }
 
   private held(): number {
