@@ -3,7 +3,6 @@
  * DATA_DIR/eval.db, reported per check type against a baseline (a stored run, or another model run now), with a
  * non-zero exit when a metric regressed past the threshold. Without --url the daemon is started for the run.
  */
-import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,9 +12,9 @@ import { startDaemon } from "../daemon.js";
 import { EvalClient } from "../eval/client.js";
 import { compare, metricsOf, type Difference, type Metric } from "../eval/compare.js";
 import { evalChart, evalTable } from "../eval/report.js";
-import { runCase, type CaseResult } from "../eval/runner.js";
+import { runSuite, type CaseResult } from "../eval/runner.js";
 import { EvalStore, type StoredCheck } from "../eval/store.js";
-import { loadSuite, type EvalCase } from "../eval/suite.js";
+import { loadSuite } from "../eval/suite.js";
 import { progressLine } from "./progress.js";
 import { UsageError } from "./usage.js";
 
@@ -71,10 +70,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const threshold = Number(values.threshold);
     if (!(threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold must be a number from 0 to 1, not ${values.threshold}`);
     if (values.baseline && values.against) throw new UsageError("--baseline and --against cannot be combined: one baseline at a time");
-    const suitePath = positionals[0] ?? BUNDLED_SUITE;
-    const suite = await loadSuite(suitePath);
-    const suiteSha256 = createHash("sha256").update(suite.text).digest("hex");
-    const stored = values.baseline === undefined ? undefined : storedBaseline(store, values.baseline, suiteSha256);
+    const suite = await loadSuite(positionals[0] ?? BUNDLED_SUITE);
+    const stored = values.baseline === undefined ? undefined : storedBaseline(store, values.baseline, suite.sha256);
 
     const daemon = values.url ? undefined : await startDaemon({ ...config, host: "127.0.0.1", port: 0 }, () => undefined);
     try {
@@ -83,20 +80,17 @@ export async function evalCommand(argv: string[]): Promise<void> {
       const models = values.model ?? [daemon?.plan.chat ?? (await defaultModel(values.url!))];
       const embeddingModel = values["embedding-model"] ?? daemon?.plan.embedding ?? "edged-embed:q4";
       const run = async (model: string): Promise<Evaluated> => {
-        const runId = store.begin(suitePath, suiteSha256, model);
-        const cases = await runSuite(store, runId, suite.cases, { client, model, embeddingModel });
-        store.finish(runId);
-        const checks = store.checks(runId);
-        return { runId, model, checks, metrics: metricsOf(checks), cases: cases.map((c) => ({ id: c.caseId, latencyMs: c.answer?.latencyMs, checks: c.checks })) };
+        const { runId, results } = await withProgress(model, suite.cases.length, (onCase) => runSuite(store, suite, { client, model, embeddingModel }, onCase));
+        return { ...evaluated(store, runId, model), cases: results.map((c) => ({ id: c.caseId, latencyMs: c.answer?.latencyMs, checks: c.checks })) };
       };
-      const baseline: Evaluated | undefined = values.against ? await run(values.against) : stored && { runId: stored.id, model: stored.model, checks: store.checks(stored.id), metrics: metricsOf(store.checks(stored.id)) };
+      const baseline: Evaluated | undefined = values.against ? await run(values.against) : stored && evaluated(store, stored.id, stored.model);
       const baselineReport = baseline && { runId: baseline.runId, model: baseline.model, metrics: baseline.metrics };
       const results: (Evaluated & { differences?: Difference[] })[] = [];
       for (const model of models) {
         const result = await run(model);
         results.push({ ...result, differences: baseline && compare(result.checks, baseline.checks, threshold) });
       }
-      const report = { suite: suitePath, suiteSha256, cases: suite.cases.length, threshold, baseline: baselineReport, runs: results.map(({ checks: _, ...r }) => r) };
+      const report = { suite: suite.path, suiteSha256: suite.sha256, cases: suite.cases.length, threshold, baseline: baselineReport, runs: results.map(({ checks: _, ...r }) => r) };
       console.log(evalTable(report));
       const json = values.json ?? join(config.dataDir, "eval", `run-${results.at(-1)!.runId}.json`);
       const svg = values.svg ?? json.replace(/\.json$/, "") + ".svg";
@@ -115,21 +109,26 @@ export async function evalCommand(argv: string[]): Promise<void> {
   }
 }
 
-async function runSuite(store: EvalStore, runId: number, cases: readonly EvalCase[], ctx: Parameters<typeof runCase>[1]): Promise<CaseResult[]> {
-  const line = progressLine(`eval ${ctx.model}`);
-  const results: CaseResult[] = [];
+/** A stored run's checks and metrics. */
+function evaluated(store: EvalStore, runId: number, model: string): Evaluated {
+  const checks = store.checks(runId);
+  return { runId, model, checks, metrics: metricsOf(checks) };
+}
+
+/** Runs `work` with a progress line of the cases done and the checks passed so far. */
+async function withProgress<T>(model: string, total: number, work: (onCase: (done: number, result: CaseResult) => void) => Promise<T>): Promise<T> {
+  const line = progressLine(`eval ${model}`);
   let passed = 0;
   let checks = 0;
-  for (const [i, c] of cases.entries()) {
-    const result = await runCase(c, ctx);
-    store.record(runId, result);
-    results.push(result);
-    checks += result.checks.length;
-    passed += result.checks.filter((k) => k.pass).length;
-    line.update(i + 1, cases.length, `cases, ${passed}/${checks} checks passed`);
+  try {
+    return await work((done, result) => {
+      checks += result.checks.length;
+      passed += result.checks.filter((k) => k.pass).length;
+      line.update(done, total, `cases, ${passed}/${checks} checks passed`);
+    });
+  } finally {
+    line.end();
   }
-  line.end();
-  return results;
 }
 
 function storedBaseline(store: EvalStore, id: string, suiteSha256: string) {

@@ -3,11 +3,10 @@
  * it replaces, through the daemon's own API at batch priority (so interactive work goes first), and a model that
  * regresses past the threshold refuses the whole reload, naming the metrics. Both runs are kept in eval.db.
  */
-import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import { EvalClient } from "./client.js";
 import { compare, type Difference } from "./compare.js";
-import { runCase } from "./runner.js";
+import { runSuite } from "./runner.js";
 import type { EvalStore } from "./store.js";
 import { loadSuite } from "./suite.js";
 
@@ -38,14 +37,8 @@ const describe = (d: Difference) => `${d.name} ${d.delta >= 0 ? "+" : ""}${d.del
 /** Runs the gate for each swap; resolves with a line per swap that passed, throws GateRefusedError for the first that did not. */
 export async function runGate(gate: NonNullable<Config["eval"]["gate"]>, swaps: readonly Swap[], target: { url: string; apiKey?: string; embeddingModel: string; store: EvalStore }): Promise<string[]> {
   const suite = await loadSuite(gate.suite);
-  const sha = createHash("sha256").update(suite.text).digest("hex");
   const client = new EvalClient(target.url, target.apiKey, "batch");
-  const run = async (model: string) => {
-    const id = target.store.begin(gate.suite, sha, model);
-    for (const c of suite.cases) target.store.record(id, await runCase(c, { client, model, embeddingModel: target.embeddingModel }));
-    target.store.finish(id);
-    return id;
-  };
+  const run = async (model: string) => (await runSuite(target.store, suite, { client, model, embeddingModel: target.embeddingModel })).runId;
   const passed: string[] = [];
   for (const swap of swaps) {
     const before = await run(swap.from);

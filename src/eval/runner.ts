@@ -1,7 +1,8 @@
-/** Runs a suite's cases against one model, one at a time (a run measures the model, not the machine's queue). */
+/** Runs a suite's cases against one model, one at a time (a run measures the model, not the machine's queue), into eval.db. */
 import { runCheck, type CheckContext, type CheckResult } from "./checks.js";
 import { RefusedError, type CaseAnswer } from "./client.js";
-import type { EvalCase } from "./suite.js";
+import type { EvalStore } from "./store.js";
+import type { EvalCase, Suite } from "./suite.js";
 
 export interface CaseResult {
   caseId: string;
@@ -29,4 +30,18 @@ export async function runCase(c: EvalCase, ctx: CheckContext): Promise<CaseResul
     }
   }
   return { caseId: c.id, answer, checks };
+}
+
+/** Runs every case of the suite on `ctx.model` as one stored run; `onCase` hears of each as it is recorded. */
+export async function runSuite(store: EvalStore, suite: Suite, ctx: CheckContext, onCase?: (done: number, result: CaseResult) => void): Promise<{ runId: number; results: CaseResult[] }> {
+  const runId = store.begin(suite.path, suite.sha256, ctx.model);
+  const results: CaseResult[] = [];
+  for (const c of suite.cases) {
+    const result = await runCase(c, ctx);
+    store.record(runId, result);
+    results.push(result);
+    onCase?.(results.length, result);
+  }
+  store.finish(runId);
+  return { runId, results };
 }

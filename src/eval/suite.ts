@@ -2,6 +2,7 @@
  * An evaluation suite: JSONL, one case per line. A case is a conversation (`messages`) or a plain text (`prompt`),
  * with what is asked of the answer (`checks`). Each line is checked by zod; a bad one is refused naming its line.
  */
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { ChatMessage, FunctionTool, ResponseFormat, ToolChoice } from "../http/openai/schemas.js";
@@ -92,7 +93,14 @@ export function parseSuite(text: string, source: string): EvalCase[] {
   return cases;
 }
 
-export async function loadSuite(path: string): Promise<{ cases: EvalCase[]; text: string }> {
+export interface Suite {
+  path: string;
+  cases: EvalCase[];
+  /** Of the file's text: runs of different suites (or of a suite since edited) are never compared. */
+  sha256: string;
+}
+
+export async function loadSuite(path: string): Promise<Suite> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -100,5 +108,5 @@ export async function loadSuite(path: string): Promise<{ cases: EvalCase[]; text
     const code = (error as NodeJS.ErrnoException).code;
     throw new SuiteError(code === "ENOENT" ? `suite not found: ${path}` : `cannot read the suite ${path}: ${code}`);
   }
-  return { cases: parseSuite(text, path), text };
+  return { path, cases: parseSuite(text, path), sha256: createHash("sha256").update(text).digest("hex") };
 }
