@@ -82,7 +82,7 @@ async function decisionOverhead(flags: Flags) {
       config: RouterConfig.parse({ examples }),
       clouds,
       isLocal: () => true,
-      defaultLocal: "local",
+      defaultLocal: () => "local",
       difficulty: new DifficultyEstimator({ examples, embed: (texts) => embedder.embed(texts) }),
       budget,
       connectivity: { online: true },

@@ -60,7 +60,9 @@ import type { Observation } from "./router/latencyModel.js";
 import { localKeys } from "./router/router.js";
 import { startRouterSide, type RouterSide } from "./routerSetup.js";
 import { Housekeeping } from "./housekeeping.js";
-import { runGate, swapsOf } from "./eval/gate.js";
+import { runGate, swapsOf, type LocalModels } from "./eval/gate.js";
+import { chatId, DefaultFixedError, type DefaultChange } from "./models/defaultChat.js";
+import { defaultsRoutes } from "./http/admin/defaults.js";
 import { AlertEngine } from "./alerts/engine.js";
 import { alertsRoute } from "./http/admin/alerts.js";
 import { WebhookDelivery } from "./alerts/webhooks.js";
@@ -78,10 +80,12 @@ export interface Daemon {
   ready: Promise<void>;
   /**
    * Applies what of a new configuration can change while running (the guard's keys, hosts and origins, the
-   * router's policy) and names what waits for a restart; `gate` says which swapped local models passed the eval
+   * router's policy, the default chat model) and names what waits for a restart; `gate` says which swapped local models passed the eval
    * gate. Throws, changing nothing, when the new guard is refused or a swapped model fails the gate.
    */
   reload(next: Config): Promise<{ applied: string[]; restart: string[]; gate: string[] }>;
+  /** Makes a chat model the default for this data directory, after the eval gate; refused while the configuration names one. */
+  setDefaultChat(name: string): Promise<DefaultChange>;
   stop(): Promise<void>;
 }
 
@@ -207,6 +211,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   for (const problem of catalog.problems) log(`model store (${problem.source}): ${problem.path}: ${problem.reason}`);
   const chatName = config.models.chat && isModelPath(config.models.chat) ? await servedFromPath(config.models.chat, config, catalog, runtime, log) : config.models.chat;
   const chatEntry = pick(catalog, chatName ?? catalog.defaults.chat, "llama");
+  catalog.configuredChat = chatName === undefined ? undefined : chatEntry.id;
   const embeddingId = config.models.embedding === false ? undefined : (config.models.embedding ?? catalog.defaults.embedding);
   const embeddingEntry = embeddingId ? pick(catalog, embeddingId, "onnx") : undefined;
 
@@ -235,7 +240,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const responsesDb = openDatabase(join(config.dataDir, "responses.db"), RESPONSE_MIGRATIONS);
   const memoryStore = new MemoryStore(memoryDb, { maxVersions: config.memory.maxVersions });
   const memory = new MemoryService(memoryStore, models, embeddingEntry?.id);
-  routerSide = startRouterSide(config, { models, registry: metrics.registry, defaultChat: chatEntry.id, embedding: embeddingEntry?.id, log });
+  routerSide = startRouterSide(config, { models, registry: metrics.registry, embedding: embeddingEntry?.id, log });
   const toolPermissions = config.security.tools && new ToolPermissions(config.security.tools);
   const deps = { models, metrics, memory, constraints: () => constraints!, limits: config.limits, routing: routerSide.routing, toolPermissions };
   const responses = new ResponseStore(responsesDb);
@@ -271,13 +276,14 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const routes = new RouteTable([
     ...adminRoutes(models, metrics, storage),
     alertsRoute(alerts),
+    ...defaultsRoutes({ catalog, setDefaultChat: (name) => daemon.setDefaultChat(name), limits: config.limits }),
     hardwareRoute(hardware),
     ...modelRoutes(models),
     chatCompletionsRoute(deps),
     ...anthropicRoutes(deps),
     ...responsesRoutes({ ...deps, responses }),
     completionsRoute(deps),
-    ...tokenizeRoutes({ models, defaultChat: chatEntry.id, limits: config.limits }),
+    ...tokenizeRoutes({ models, limits: config.limits }),
     embeddingsRoute(deps),
     ...ollamaGenerateRoutes(deps),
     ...ollamaModelRoutes({ models, startedAt: new Date(), limits: config.limits }),
@@ -307,29 +313,64 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   });
 
   let running = config;
-  return {
+  // one change of the default or the routes at a time: each gate compares with what the previous change left
+  let changing: Promise<unknown> = Promise.resolve();
+  const serially = <T>(change: () => Promise<T>): Promise<T> => {
+    const done = changing.then(change);
+    changing = done.catch(() => undefined);
+    return done;
+  };
+  const gated = async (after: LocalModels, gate = running.eval.gate): Promise<string[]> => {
+    const swaps = gate ? swapsOf({ defaultChat: catalog.defaults.chat, routes: running.router.routes }, after, (name) => models.isChat(name)) : [];
+    if (!swaps.length) return [];
+    const store = new EvalStore(join(config.dataDir, "eval.db"));
+    try {
+      return await runGate(gate!, swaps, { url: `http://${host}:${address.port}`, apiKey: running.security.apiKeys[0], embeddingModel: embeddingEntry?.id ?? "", store });
+    } finally {
+      store.close();
+    }
+  };
+  /** The new default is loaded and pinned before it takes over; the old one stays for the keep-alive. */
+  const switchDefault = async (to: string, commit: () => void) => {
+    const from = catalog.defaults.chat;
+    if (to !== from) await models.pin(to);
+    commit();
+    if (to !== from) {
+      models.unpin(from);
+      log(`default chat model: ${to} (was ${from})`);
+    }
+  };
+  const daemon: Daemon = {
     url: `http://${host}:${address.port}`,
-    plan: { chat: chatEntry.id, embedding: embeddingEntry?.id },
+    get plan() {
+      return { chat: catalog.defaults.chat, embedding: embeddingEntry?.id };
+    },
     address,
     models,
     ready,
-    async reload(next) {
-      const { live, restart } = planReload(running, next);
-      const swaps = next.eval.gate && live.includes("router.routes") ? swapsOf(running, next, chatEntry.id) : [];
-      let gate: string[] = [];
-      if (swaps.length) {
-        const store = new EvalStore(join(config.dataDir, "eval.db"));
-        try {
-          gate = await runGate(next.eval.gate!, swaps, { url: `http://${host}:${address.port}`, apiKey: running.security.apiKeys[0], embeddingModel: embeddingEntry?.id ?? "", store });
-        } finally {
-          store.close();
-        }
-      }
-      if (live.some((k) => k.startsWith("security."))) http.setGuard(new Guard({ host: config.host, port: config.port, ...next.security }));
-      if (live.some((k) => k.startsWith("router."))) routerSide.routing.router.reconfigure(next.router);
-      running = withSettings(running, next, live);
-      return { applied: live, restart, gate };
-    },
+    reload: (next) =>
+      serially(async () => {
+        const { live, restart } = planReload(running, next);
+        const chatChanged = live.includes("models.chat");
+        const named = next.models.chat;
+        const configured = !chatChanged ? catalog.configuredChat : named === undefined ? undefined : chatId(catalog, isModelPath(named) ? await servedFromPath(named, next, catalog, runtime, log) : named);
+        const defaultChat = catalog.defaultChatFor(configured);
+        const gate = live.includes("router.routes") || chatChanged ? await gated({ defaultChat, routes: next.router.routes }, next.eval.gate) : [];
+        if (live.some((k) => k.startsWith("security."))) http.setGuard(new Guard({ host: config.host, port: config.port, ...next.security }));
+        if (live.some((k) => k.startsWith("router."))) routerSide.routing.router.reconfigure(next.router);
+        await switchDefault(defaultChat, () => (catalog.configuredChat = configured));
+        running = withSettings(running, next, live);
+        return { applied: live, restart, gate };
+      }),
+    setDefaultChat: (name) =>
+      serially(async () => {
+        if (catalog.configuredChat !== undefined) throw new DefaultFixedError(`the configuration's models.chat sets the default chat model (${catalog.configuredChat}); change it there and reload`);
+        const id = chatId(catalog, name);
+        const previous = catalog.defaults.chat;
+        const gate = await gated({ defaultChat: id, routes: running.router.routes });
+        await switchDefault(id, () => catalog.storeDefaultChat(id));
+        return { chat: id, previous, gate };
+      }),
     async stop() {
       models.notReadyReason = "shutting down";
       await http.shutdown(config.shutdownGraceMs);
@@ -345,4 +386,5 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       catalog.user?.close();
     },
   };
+  return daemon;
 }

@@ -58,7 +58,7 @@ function holdWhileBreakersRefuse(breakers: CircuitBreaker[]): number {
 /** Half-open breakers busy with their trial calls: look again this soon (a replayed trial also wakes the worker when it ends). */
 const HALF_OPEN_POLL_MS = 100;
 
-export function startRouterSide(config: Config, deps: { models: ModelRegistry; registry: Registry; defaultChat: string; embedding?: string; log: (line: string) => void }): RouterSide {
+export function startRouterSide(config: Config, deps: { models: ModelRegistry; registry: Registry; embedding?: string; log: (line: string) => void }): RouterSide {
   const { models, log } = deps;
   const clouds = new Map(config.cloud.providers.map((p) => [p.id, createProvider(p)]));
   const usageDb = openDatabase(join(config.dataDir, "usage.db"), BUDGET_MIGRATIONS);
@@ -70,7 +70,7 @@ export function startRouterSide(config: Config, deps: { models: ModelRegistry; r
     examples: config.router.examples,
     embed: embedding ? (texts) => models.useEmbedding(embedding, undefined, (b) => b.embedder.embed(texts)) : undefined,
   });
-  const router = new Router({ config: config.router, clouds, isLocal: (name) => models.isChat(name), defaultLocal: deps.defaultChat, difficulty, budget, connectivity });
+  const router = new Router({ config: config.router, clouds, isLocal: (name) => models.isChat(name), defaultLocal: () => models.catalog.defaults.chat, difficulty, budget, connectivity });
 
   const queueDb = openDatabase(join(config.dataDir, "queue.db"), OFFLINE_MIGRATIONS);
   const jobs = new JobStore(queueDb);

@@ -16,6 +16,7 @@ import { openCatalog } from "../models/openCatalog.js";
 import { verifyModelFile } from "../models/verify.js";
 import { fitCheck } from "../scheduler/fitCheck.js";
 import { hashProgress } from "./progress.js";
+import { setDefault } from "./setDefault.js";
 import { UsageError } from "./usage.js";
 import { readGgufFileInfo } from "node-llama-cpp";
 
@@ -25,7 +26,10 @@ const USAGE = `usage: edged models <command> [--data-dir DIR] [--config FILE] [-
                                            register a GGUF (in place by default: nothing is copied)
   rm ID                                    forget a model added to edged (deletes only files edged copied or downloaded)
   show ID                                  its metadata, chat template, where it would run and its memory
-  verify [ID]                              read every file (or one) again and check its size and sha256`;
+  verify [ID]                              read every file (or one) again and check its size and sha256
+  set-default ID [--url URL] [--api-key KEY]
+                                           make a chat model the default (a running daemon switches at once,
+                                           after the eval gate when eval.gate is configured)`;
 
 const MiB = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
@@ -105,12 +109,14 @@ export async function modelsCommand(argv: string[]): Promise<void> {
       link: { type: "boolean" },
       "in-place": { type: "boolean" },
       template: { type: "string" },
+      url: { type: "string" },
+      "api-key": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return void console.log(USAGE);
   const [action = "list", ...rest] = positionals;
-  const arity: Record<string, [number, number]> = { list: [0, 0], add: [1, 1], rm: [1, 1], show: [1, 1], verify: [0, 1] };
+  const arity: Record<string, [number, number]> = { list: [0, 0], add: [1, 1], rm: [1, 1], show: [1, 1], verify: [0, 1], "set-default": [1, 1] };
   const allowed = arity[action];
   if (!allowed || rest.length < allowed[0] || rest.length > allowed[1]) throw new UsageError(USAGE);
   const config = await loadConfig({ flags: { config: values.config, dataDir: values["data-dir"], "models.manifest": values.manifest } });
@@ -122,6 +128,8 @@ export async function modelsCommand(argv: string[]): Promise<void> {
       return show(catalog, config, rest[0]!);
     case "verify":
       return verify(catalog, rest[0]);
+    case "set-default":
+      return setDefault(config, catalog, rest[0]!, { url: values.url, apiKey: values["api-key"] });
     case "rm": {
       const { entry, deleted } = await removeModel(rest[0]!, { catalog, user: catalog.user! });
       return void console.log(`removed ${entry!.id}${deleted ? ` and deleted ${deleted}` : ` (the file ${entry!.path} stays)`}`);

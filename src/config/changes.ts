@@ -1,13 +1,14 @@
 /**
- * What a configuration reload can change in a running daemon. The guard's keys, hosts and origins and the
- * router's policy apply live; anything else (ports, models, threads, the data directory, cloud providers...)
- * is read once at startup, so a change there is reported as waiting for a restart rather than half applied.
+ * What a configuration reload can change in a running daemon. The guard's keys, hosts and origins, the router's
+ * policy and the default chat model apply live; anything else (ports, other model settings, threads, the data
+ * directory, cloud providers...) is read once at startup, so a change there is reported as waiting for a restart
+ * rather than half applied.
  */
 import { isDeepStrictEqual } from "node:util";
 import type { Config } from "./schema.js";
 
 /** Settings that apply live, as dotted keys; a section's other keys need a restart. */
-const LIVE = new Set(["security.apiKeys", "security.allowedHosts", "security.allowedOrigins", "router.defaultBudgetMs", "router.routes", "router.budgets", "router.offloadWhenBusy", "router.safetyFactor", "router.priors", "eval.gate"]);
+const LIVE = new Set(["security.apiKeys", "security.allowedHosts", "security.allowedOrigins", "router.defaultBudgetMs", "router.routes", "router.budgets", "router.offloadWhenBusy", "router.safetyFactor", "router.priors", "eval.gate", "models.chat"]);
 
 /** The settings that differ, as dotted keys: a section's keys, or the top-level key itself when it is not a section. */
 export function changedSettings(before: Config, after: Config): string[] {

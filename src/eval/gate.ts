@@ -1,31 +1,56 @@
 /**
- * The eval gate: before a reload swaps a route's local model, the gate suite runs on the new model and on the one
- * it replaces, through the daemon's own API at batch priority (so interactive work goes first), and a model that
- * regresses past the threshold refuses the whole reload, naming the metrics. Both runs are kept in eval.db.
+ * The eval gate: before a reload or `edged models set-default` swaps the default chat model or a route's local
+ * model, the gate suite runs on the new model and on the one it replaces, through the daemon's own API at batch
+ * priority (so interactive work goes first), and a model that regresses past the threshold refuses the whole
+ * change, naming the metrics. Both runs are kept in eval.db.
  */
 import type { Config } from "../config/schema.js";
+import type { RouteConfig } from "../router/schemas.js";
 import { EvalClient } from "./client.js";
 import { compare, type Difference } from "./compare.js";
 import { runSuite } from "./runner.js";
 import type { EvalStore } from "./store.js";
 import { loadSuite } from "./suite.js";
 
+/** One model taking another's place, and what it serves there. */
 export interface Swap {
-  /** The route's requested model name. */
-  route: string;
   from: string;
   to: string;
+  /** "the default chat model", `route "name"`, ... */
+  uses: string[];
 }
 
-/** Routes whose local model (or the default chat model standing in for it) a new configuration changes. */
-export function swapsOf(before: Config, after: Config, defaultChat: string): Swap[] {
-  const localOf = (config: Config, route: string) => config.router.routes.find((r) => r.model === route)?.local ?? config.models.chat ?? defaultChat;
-  return after.router.routes.flatMap((r) => {
-    if (!before.router.routes.some((b) => b.model === r.model)) return []; // a new route swaps nothing out
-    const from = localOf(before, r.model);
-    const to = localOf(after, r.model);
-    return from === to ? [] : [{ route: r.model, from, to }];
-  });
+/** Which local model serves what: the default chat model and the routes. */
+export interface LocalModels {
+  defaultChat: string;
+  routes: readonly RouteConfig[];
+}
+
+/** The local model a route answers with; undefined for "*" without one (each local model then answers itself). */
+function localOf(models: LocalModels, route: RouteConfig, isLocal: (name: string) => boolean): string | undefined {
+  if (route.local) return route.local;
+  if (route.model === "*") return undefined;
+  return isLocal(route.model) ? route.model : models.defaultChat;
+}
+
+/** The swaps a change makes, one per pair of models however many uses it changes; a new route swaps nothing out. */
+export function swapsOf(before: LocalModels, after: LocalModels, isLocal: (name: string) => boolean): Swap[] {
+  const changes = [
+    { use: "the default chat model", from: before.defaultChat, to: after.defaultChat },
+    ...after.routes.flatMap((r) => {
+      const earlier = before.routes.find((b) => b.model === r.model);
+      return earlier ? [{ use: `route "${r.model}"`, from: localOf(before, earlier, isLocal), to: localOf(after, r, isLocal) }] : [];
+    }),
+  ];
+  const swaps = new Map<string, Swap>();
+  for (const { use, from, to } of changes) {
+    if (from === undefined || to === undefined || from === to) continue;
+    const key = JSON.stringify([from, to]);
+    const swap = swaps.get(key) ?? { from, to, uses: [] };
+    swap.uses.push(use);
+    swaps.set(key, swap);
+  }
+  return [...swaps.values()];
 }
 
 export class GateRefusedError extends Error {
@@ -45,7 +70,7 @@ export async function runGate(gate: NonNullable<Config["eval"]["gate"]>, swaps: 
     const after = await run(swap.to);
     const differences = compare(target.store.checks(after), target.store.checks(before), gate.threshold);
     const regressed = differences.filter((d) => d.regressed);
-    const where = `${swap.to} for route "${swap.route}" (in place of ${swap.from}; runs ${after} and ${before} of ${gate.suite})`;
+    const where = `${swap.to} as ${swap.uses.join(" and ")} (in place of ${swap.from}; runs ${after} and ${before} of ${gate.suite})`;
     if (regressed.length) throw new GateRefusedError(`the eval gate refused ${where}: ${regressed.map(describe).join(", ")} past the threshold ${gate.threshold}`);
     passed.push(`the eval gate passed ${where}`);
   }

@@ -61,7 +61,7 @@ export class Guard {
   preflightHeaders(req: IncomingMessage): Record<string, string> {
     return {
       ...this.checkOrigin(req),
-      "access-control-allow-methods": "GET, POST, PATCH, DELETE, OPTIONS",
+      "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
       "access-control-allow-headers": req.headers["access-control-request-headers"] ?? "authorization, x-api-key, content-type",
       "access-control-max-age": "600",
     };

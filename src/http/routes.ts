@@ -15,7 +15,7 @@ export interface RequestContext {
 }
 
 export interface Route {
-  method: "GET" | "HEAD" | "POST" | "PATCH" | "DELETE";
+  method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** A literal path, or a pattern with `{name}` segments. */
   path: string;
   /** Reachable without an API key (health probes). */

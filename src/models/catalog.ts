@@ -30,7 +30,9 @@ export class ModelCatalog {
   private list: ModelEntry[];
   private byId: Map<string, ModelEntry>;
   problems: CatalogProblem[] = [];
+  /** The default chat and embedding models (the chat one as `chooseDefaultChat` resolves it). */
   readonly defaults: { chat: string; embedding?: string };
+  private configured: string | undefined;
 
   constructor(private readonly options: CatalogOptions) {
     this.list = [...options.bundled.models];
@@ -68,7 +70,43 @@ export class ModelCatalog {
     }
     this.byId = byId;
     this.list = [...byId.values()];
+    const stored = this.options.user?.defaultChat;
+    if (stored !== undefined && byId.get(stored)?.engine !== "llama") {
+      problems.push({ source: "user", path: stored, reason: `the default chat model chosen with edged models set-default, ${stored}, is not a chat model here; ${this.options.bundled.defaults.chat} serves instead` });
+    }
     this.problems = problems;
+    this.chooseDefaultChat();
+  }
+
+  /**
+   * The configuration's default chat model (models.chat or serve --model, as a catalogue id), which wins over the
+   * one `edged models set-default` stored; undefined when the configuration names none.
+   */
+  set configuredChat(id: string | undefined) {
+    this.configured = id;
+    this.chooseDefaultChat();
+  }
+
+  get configuredChat(): string | undefined {
+    return this.configured;
+  }
+
+  /** Stores the default chat model for this data directory (`edged models set-default`). */
+  storeDefaultChat(id: string): void {
+    if (!this.options.user) throw new Error("there is no user model store to keep the default in");
+    this.options.user.defaultChat = id;
+    this.chooseDefaultChat();
+  }
+
+  /** The default chat model under a configuration naming `configured` (an id) or none: it, else the stored one when it is still a chat model here, else the bundled one. */
+  defaultChatFor(configured: string | undefined): string {
+    const stored = this.options.user?.defaultChat;
+    const usable = stored !== undefined && this.byId.get(stored)?.engine === "llama" ? stored : undefined;
+    return configured ?? usable ?? this.options.bundled.defaults.chat;
+  }
+
+  private chooseDefaultChat(): void {
+    this.defaults.chat = this.defaultChatFor(this.configured);
   }
 
   entries(): readonly ModelEntry[] {

@@ -133,10 +133,7 @@ export class ModelRegistry {
 
   /** Loads models ahead of requests (the configured defaults), keeping them loaded. */
   async preload(ids: readonly string[]): Promise<void> {
-    for (const id of ids) {
-      const r = await this.ensure(this.entryFor(id));
-      r.expiresAt = Infinity;
-    }
+    for (const id of ids) await this.pin(id);
     this.notReadyReason = undefined;
     this.sweeper = setInterval(() => void this.sweep(), 1000);
     this.sweeper.unref();
@@ -227,6 +224,19 @@ export class ModelRegistry {
     this.resident.delete(id);
     this.options.log?.(`unloading ${id} (${why})`);
     await r.loaded.dispose();
+  }
+
+  /** Loads a model and keeps it loaded until it is unpinned (a default model). */
+  async pin(name: string): Promise<void> {
+    const r = await this.ensure(this.entryFor(name));
+    r.expiresAt = Infinity;
+  }
+
+  /** A model that is no longer a default stays as long as the default keep-alive from now, as if just used. */
+  unpin(name: string): void {
+    const r = this.resident.get(this.entryFor(name).id);
+    const keep = this.options.defaultKeepAliveMs;
+    if (r?.expiresAt === Infinity) r.expiresAt = keep < 0 ? Infinity : this.now() + keep;
   }
 
   /** Kept loaded for as long as the daemon runs (the configured defaults). */

@@ -17,8 +17,8 @@ export interface RouterDeps {
   clouds: ReadonlyMap<string, ConfiguredProvider>;
   /** Whether a model name is one of the device's models. */
   isLocal(name: string): boolean;
-  /** The local model of routes that name none. */
-  defaultLocal: string;
+  /** The default chat model, which answers routes that name no local model (it may change while the daemon runs). */
+  defaultLocal: () => string;
   difficulty?: DifficultyEstimator;
   budget?: TokenBudget;
   connectivity?: { readonly online: boolean };
@@ -102,7 +102,7 @@ export class Router {
   routeFor(name: string): ResolvedRoute | undefined {
     const config = this.routes.get(name) ?? (this.deps.isLocal(name) ? this.anyLocal : undefined);
     if (!config) return undefined;
-    return { name, local: config.local ?? (this.deps.isLocal(name) ? name : this.deps.defaultLocal), cloud: config.cloud, config };
+    return { name, local: config.local ?? (this.deps.isLocal(name) ? name : this.deps.defaultLocal()), cloud: config.cloud, config };
   }
 
   get providers(): ReadonlyMap<string, ConfiguredProvider> {

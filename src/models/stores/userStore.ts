@@ -17,6 +17,7 @@ const MIGRATIONS = [
    ${HASH_CACHE_MIGRATION}
    ${FACTS_CACHE_MIGRATION}`,
   THREAD_CHOICES_MIGRATION,
+  "CREATE TABLE defaults (kind TEXT PRIMARY KEY, id TEXT NOT NULL) WITHOUT ROWID;",
 ];
 
 /** Why the folder cannot be written to, if it cannot (a recursive mkdir on a read-only filesystem says only ENOENT). */
@@ -53,6 +54,8 @@ export class UserStore {
       get: db.prepare<[string], { entry: string }>("SELECT entry FROM models WHERE id = ?"),
       insert: db.prepare<[string, string, number]>("INSERT INTO models (id, entry, added_at) VALUES (?, ?, ?)"),
       remove: db.prepare<[string]>("DELETE FROM models WHERE id = ?"),
+      getDefault: db.prepare<[string], { id: string }>("SELECT id FROM defaults WHERE kind = ?"),
+      setDefault: db.prepare<[string, string]>("INSERT INTO defaults (kind, id) VALUES (?, ?) ON CONFLICT (kind) DO UPDATE SET id = excluded.id"),
     };
   }
 
@@ -104,6 +107,15 @@ export class UserStore {
     if (!entry) return undefined;
     this.q.remove.run(id);
     return { entry, fileUnused: !this.entries().some((e) => e.path === entry.path) };
+  }
+
+  /** The default chat model `edged models set-default` chose, in place of the bundled one. */
+  get defaultChat(): string | undefined {
+    return this.q.getDefault.get("chat")?.id;
+  }
+
+  set defaultChat(id: string) {
+    this.q.setDefault.run("chat", id);
   }
 
   close(): void {
