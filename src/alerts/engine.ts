@@ -7,7 +7,7 @@ import { durationMs } from "../config/duration.js";
 import { SampleHistory } from "./history.js";
 import type { AlertRule } from "./rules.js";
 import { parseExposition } from "./samples.js";
-import { SIGNALS } from "./signals.js";
+import { SIGNALS, type Signal } from "./signals.js";
 
 export type AlertState = "inactive" | "pending" | "firing";
 
@@ -73,10 +73,13 @@ export class AlertEngine {
 
   evaluate(): void {
     const at = this.now();
-    this.history.push(at, parseExposition(this.metricsText()));
+    const samples = parseExposition(this.metricsText());
+    this.history.push(at, Object.fromEntries([...new Set(this.tracked.map((t) => t.rule.signal))].map((name) => [name, SIGNALS[name].reduce(samples)])));
     for (const t of this.tracked) {
       const { rule } = t;
-      t.value = SIGNALS[rule.signal].read(this.history);
+      const signal: Signal = SIGNALS[rule.signal];
+      const now = this.history.latest!.readings[rule.signal]!;
+      t.value = signal.read(now, this.history.since(signal.windowMs)!.readings[rule.signal] ?? now);
       const holds = t.value !== undefined && (rule.op === ">" ? t.value > rule.threshold : t.value < rule.threshold);
       if (!holds) {
         if (t.state === "firing") this.change(t, "resolved", at);

@@ -1,9 +1,9 @@
-/** The samples of the last evaluations, kept as long as the longest window a rule looks back over. */
-import type { Samples } from "./samples.js";
+/** The signals' readings of the last evaluations, kept as long as the longest window a rule looks back over. */
+import type { Reading, SignalName } from "./signals.js";
 
 export interface Snapshot {
   at: number;
-  samples: Samples;
+  readings: Partial<Record<SignalName, Reading>>;
 }
 
 export class SampleHistory {
@@ -11,8 +11,8 @@ export class SampleHistory {
 
   constructor(private readonly keepMs: number) {}
 
-  push(at: number, samples: Samples): void {
-    this.snapshots.push({ at, samples });
+  push(at: number, readings: Snapshot["readings"]): void {
+    this.snapshots.push({ at, readings });
     while (this.snapshots.length > 2 && this.snapshots[1]!.at <= at - this.keepMs) this.snapshots.shift();
   }
 

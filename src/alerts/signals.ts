@@ -1,42 +1,49 @@
 /**
  * What alert rules can watch, each read from the daemon's own metrics the way a PromQL expression would read them
  * (`expr` is that expression, for `edged alerts export-rules`). Rates and quantiles look back over a window.
+ *
+ * Each evaluation keeps, per signal, only a reading of a few numbers (a histogram's buckets summed by bound, a
+ * counter's total), not the samples themselves: an hour's window of evaluations then costs kilobytes, however many
+ * routes and statuses the metrics have.
  */
-import type { SampleHistory } from "./history.js";
 import { largest, total, type Samples } from "./samples.js";
 
 const MINUTE = 60_000;
+
+/** A few named numbers a signal keeps of one evaluation. */
+export type Reading = Readonly<Record<string, number>>;
 
 export interface Signal {
   help: string;
   /** How far back it looks (0: the latest value only). */
   windowMs: number;
-  /** Its value now, or undefined when there is nothing to judge (no requests in the window, say). */
-  read(history: SampleHistory): number | undefined;
+  reduce(samples: Samples): Reading;
+  /** Its value from the latest reading and the one a window ago, or undefined when there is nothing to judge. */
+  read(now: Reading, then: Reading): number | undefined;
   /** The same in PromQL. */
   expr: string;
 }
 
-const increase = (history: SampleHistory, windowMs: number, read: (s: Samples) => number): number | undefined => {
-  const now = history.latest;
-  const then = history.since(windowMs);
-  return now && then ? Math.max(0, read(now.samples) - read(then.samples)) : undefined;
-};
+const increase = (now: Reading, then: Reading, key: string): number | undefined => (now[key] === undefined || then[key] === undefined ? undefined : Math.max(0, now[key]! - then[key]!));
 
-/** The q-quantile of a histogram's observations within the window, interpolated inside its bucket as Prometheus does. */
-function quantile(history: SampleHistory, windowMs: number, name: string, q: number): number | undefined {
-  const now = history.latest?.samples.get(`${name}_bucket`) ?? [];
-  const then = history.since(windowMs)?.samples.get(`${name}_bucket`) ?? [];
-  const counts = new Map<number, number>();
-  for (const s of now) counts.set(Number(s.labels.le), (counts.get(Number(s.labels.le)) ?? 0) + s.value);
-  for (const s of then) counts.set(Number(s.labels.le), (counts.get(Number(s.labels.le)) ?? 0) - s.value);
-  const buckets = [...counts].sort(([a], [b]) => a - b);
-  const all = buckets.at(-1)?.[1] ?? 0;
+/** A histogram's cumulative counts by bound, summed over its other labels. */
+function buckets(samples: Samples, name: string): Reading {
+  const counts: Record<string, number> = {};
+  for (const s of samples.get(`${name}_bucket`) ?? []) counts[s.labels.le!] = (counts[s.labels.le!] ?? 0) + s.value;
+  return counts;
+}
+
+/** The q-quantile of the observations between two readings of `buckets`, interpolated inside its bucket as Prometheus does. */
+function quantile(now: Reading, then: Reading, q: number): number | undefined {
+  const sorted = Object.keys(now)
+    .map((le) => [Number(le), now[le]! - (then[le] ?? 0)] as const)
+    .sort(([a], [b]) => a - b);
+  const all = sorted.at(-1)?.[1] ?? 0;
   if (all <= 0) return undefined;
   const rank = q * all;
   let below = 0;
   let lower = 0;
-  for (const [le, count] of buckets) {
+  for (const [le, count] of sorted) {
     if (count >= rank) return le === Infinity ? lower : lower + (le - lower) * ((rank - below) / Math.max(count - below, 1e-9));
     below = count;
     lower = le;
@@ -44,55 +51,76 @@ function quantile(history: SampleHistory, windowMs: number, name: string, q: num
   return lower;
 }
 
+/** A reading of one value, absent when there is none. */
+const one = (value: number | undefined): Reading => (value === undefined ? {} : { value });
+
 export const SIGNALS = {
   request_latency_p95_seconds: {
     help: "95th percentile of the time to answer a request, over 5 minutes",
     windowMs: 5 * MINUTE,
-    read: (h) => quantile(h, 5 * MINUTE, "edged_request_duration_seconds", 0.95),
+    reduce: (s) => buckets(s, "edged_request_duration_seconds"),
+    read: (now, then) => quantile(now, then, 0.95),
     expr: "histogram_quantile(0.95, sum by (le) (increase(edged_request_duration_seconds_bucket[5m])))",
   },
   error_ratio: {
     help: "Share of requests answered with a 5xx status, over 5 minutes",
     windowMs: 5 * MINUTE,
-    read: (h) => {
-      const all = increase(h, 5 * MINUTE, (s) => total(s, "edged_http_requests_total"));
-      const failed = increase(h, 5 * MINUTE, (s) => total(s, "edged_http_requests_total", (l) => (l.status ?? "").startsWith("5")));
-      return all ? failed! / all : undefined;
+    reduce: (s) => ({ all: total(s, "edged_http_requests_total"), failed: total(s, "edged_http_requests_total", (l) => (l.status ?? "").startsWith("5")) }),
+    read: (now, then) => {
+      const all = increase(now, then, "all");
+      return all ? increase(now, then, "failed")! / all : undefined;
     },
     expr: 'sum(increase(edged_http_requests_total{status=~"5.."}[5m])) / sum(increase(edged_http_requests_total[5m]))',
   },
   cloud_tokens_per_hour: {
     help: "Cloud tokens (prompt and completion) spent in the last hour",
     windowMs: 60 * MINUTE,
-    read: (h) => increase(h, 60 * MINUTE, (s) => total(s, "edged_cloud_tokens_total")),
+    reduce: (s) => ({ value: total(s, "edged_cloud_tokens_total") }),
+    read: (now, then) => increase(now, then, "value"),
     expr: "sum(increase(edged_cloud_tokens_total[1h]))",
   },
   breaker_open: {
     help: "1 while a cloud provider's circuit breaker is open",
     windowMs: 0,
-    read: (h) => {
-      const level = h.latest && largest(h.latest.samples, "edged_cloud_breaker_state");
-      return level === undefined ? undefined : level >= 2 ? 1 : 0;
-    },
+    reduce: (s) => one(largest(s, "edged_cloud_breaker_state")),
+    read: (now) => (now.value === undefined ? undefined : now.value >= 2 ? 1 : 0),
     expr: "max(edged_cloud_breaker_state) >= bool 2",
   },
   queued_jobs: {
     help: "Offline-queue jobs waiting to be sent",
     windowMs: 0,
-    read: (h) => h.latest && total(h.latest.samples, "edged_offline_jobs", (l) => l.status === "queued"),
+    reduce: (s) => ({ value: total(s, "edged_offline_jobs", (l) => l.status === "queued") }),
+    read: (now) => now.value,
     expr: 'sum(edged_offline_jobs{status="queued"})',
   },
   data_dir_free_bytes: {
     help: "Free space where the data directory is",
     windowMs: 0,
-    read: (h) => h.latest && largest(h.latest.samples, "edged_data_dir_free_bytes"),
+    reduce: (s) => one(largest(s, "edged_data_dir_free_bytes")),
+    read: (now) => now.value,
     expr: "min(edged_data_dir_free_bytes)",
   },
   model_load_failures: {
     help: "Models that could not be loaded in the last 5 minutes",
     windowMs: 5 * MINUTE,
-    read: (h) => increase(h, 5 * MINUTE, (s) => total(s, "edged_model_load_failures_total")),
+    reduce: (s) => ({ value: total(s, "edged_model_load_failures_total") }),
+    read: (now, then) => increase(now, then, "value"),
     expr: "sum(increase(edged_model_load_failures_total[5m]))",
+  },
+  agreement_drop: {
+    help: "Online evaluation: how far the latest agreement with the reference is below its baseline, the worst model and route",
+    windowMs: 0,
+    reduce: (s) => {
+      const key = (l: Record<string, string>) => JSON.stringify([l.model, l.route, l.kind]);
+      const current = new Map((s.get("edged_eval_agreement") ?? []).map((c) => [key(c.labels), c.value]));
+      const drops = (s.get("edged_eval_agreement_baseline") ?? []).flatMap((b) => {
+        const now = current.get(key(b.labels));
+        return now === undefined ? [] : [b.value - now];
+      });
+      return one(drops.length ? Math.max(...drops) : undefined);
+    },
+    read: (now) => now.value,
+    expr: "max(edged_eval_agreement_baseline - edged_eval_agreement)",
   },
 } satisfies Record<string, Signal>;
 
