@@ -67,6 +67,8 @@ import { AlertEngine } from "./alerts/engine.js";
 import { alertsRoute } from "./http/admin/alerts.js";
 import { WebhookDelivery } from "./alerts/webhooks.js";
 import { EvalStore } from "./eval/store.js";
+import { OnlineSamples } from "./eval/onlineSamples.js";
+import { onlineEvaluation } from "./eval/onlineSetup.js";
 import { SlotScheduler } from "./scheduler/slotScheduler.js";
 import { ServerMetrics } from "./telemetry/serverMetrics.js";
 
@@ -267,6 +269,11 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       { ...keep, intervalMs: durationMs(config.housekeeping.interval) },
     ),
   ];
+  const onlineSamples = config.eval.online.sampleRate > 0 ? new OnlineSamples(join(config.dataDir, "eval.db")) : undefined;
+  if (onlineSamples) housekeeping.push(new Housekeeping([{ what: "online_samples", run: () => onlineSamples.purge(durationMs(config.eval.online.retention)) }], { ...keep, intervalMs: durationMs(config.housekeeping.interval) }));
+  const ownUrl = () => daemon.url;
+  const online = onlineSamples && onlineEvaluation(config, { url: ownUrl, apiKey: config.security.apiKeys[0], models, routing: routerSide.routing, registry: metrics.registry, samples: onlineSamples, embedding: embeddingEntry?.id, log });
+  routerSide.routing.online = online;
   const alerts = new AlertEngine(config.alerts.rules, () => metrics.registry.render(), (event) => {
     log(JSON.stringify(event));
     webhooks?.send(event);
@@ -373,6 +380,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       }),
     async stop() {
       models.notReadyReason = "shutting down";
+      await online?.stop();
       await http.shutdown(config.shutdownGraceMs);
       await ready.catch(() => undefined);
       await routerSide.stop();
@@ -383,6 +391,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
       await memoryCheckpointer.stop();
       memoryDb.close();
       responsesDb.close();
+      onlineSamples?.close();
       catalog.user?.close();
     },
   };

@@ -24,4 +24,5 @@ export const DEFAULT_RULES: AlertRule[] = [
   { name: "OfflineQueueBacklog", signal: "queued_jobs", op: ">", threshold: 100, for: "1m", severity: "warning" },
   { name: "DataDirectoryFull", signal: "data_dir_free_bytes", op: "<", threshold: 1024 ** 3, for: "1m", severity: "critical" },
   { name: "ModelLoadFailed", signal: "model_load_failures", op: ">", threshold: 0, for: "0s", severity: "critical" },
+  { name: "AgreementDrift", signal: "agreement_drop", op: ">", threshold: 0.05, for: "10m", severity: "warning" },
 ];

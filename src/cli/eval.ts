@@ -15,6 +15,10 @@ import { evalChart, evalTable } from "../eval/report.js";
 import { runSuite, type CaseResult } from "../eval/runner.js";
 import { EvalStore, type StoredCheck } from "../eval/store.js";
 import { loadSuite } from "../eval/suite.js";
+import { OnlineSamples } from "../eval/onlineSamples.js";
+import { tuneRouter } from "../eval/tuneRouter.js";
+import { tuningReport } from "../eval/report.js";
+import type { Config } from "../config/schema.js";
 import { progressLine } from "./progress.js";
 import { UsageError } from "./usage.js";
 
@@ -22,13 +26,17 @@ const USAGE = `usage: edged eval [SUITE.jsonl] [--model ID]... [--baseline RUN |
                   [--url URL] [--api-key KEY] [--embedding-model ID] [--json FILE] [--svg FILE]
                   [--config FILE] [--data-dir DIR]
        edged eval runs [--data-dir DIR]
+       edged eval --tune-router [--target 0.9] [--agree-at 0.8] [--json FILE] [--config FILE] [--data-dir DIR]
   SUITE        JSONL cases, each with messages or a prompt and its checks (default: the bundled model's suite)
   --model      a model to evaluate (repeatable; default: the default chat model); each is a stored run
   --baseline   a stored run to compare with (its id in \`edged eval runs\`)
   --against    a model to run the suite on now, as the baseline
   --threshold  a metric lower than the baseline's by more than this fails the command (exit 1)
   --url        a running daemon (its API key from --api-key); without it, edged starts one on loopback
-  runs         lists the stored runs`;
+  runs         lists the stored runs
+  --tune-router  proposes each route's difficulty threshold and cascade cut-off from online evaluation's samples
+               (eval.online): the setting escalating least while the requests kept on the device agree with the
+               reference (agreement >= --agree-at) at the --target rate, and what it would have done to them`;
 
 export const BUNDLED_SUITE = join(dirname(fileURLToPath(import.meta.url)), "../../../models/eval/edged-kjv.jsonl");
 
@@ -57,18 +65,21 @@ export async function evalCommand(argv: string[]): Promise<void> {
       svg: { type: "string" },
       config: { type: "string" },
       "data-dir": { type: "string" },
+      "tune-router": { type: "boolean" },
+      target: { type: "string", default: "0.9" },
+      "agree-at": { type: "string", default: "0.8" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return void console.log(USAGE);
   const config = await loadConfig({ flags: { config: values.config, dataDir: values["data-dir"] } });
   await mkdir(config.dataDir, { recursive: true });
+  if (values["tune-router"]) return tuneCommand(config, { target: share(values.target, "--target"), agreeAt: share(values["agree-at"], "--agree-at"), json: values.json });
   const store = new EvalStore(join(config.dataDir, "eval.db"));
   try {
     if (positionals[0] === "runs") return listRuns(store);
     if (positionals.length > 1) throw new UsageError(`one suite at a time\n${USAGE}`);
-    const threshold = Number(values.threshold);
-    if (!(threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold must be a number from 0 to 1, not ${values.threshold}`);
+    const threshold = share(values.threshold, "--threshold");
     if (values.baseline && values.against) throw new UsageError("--baseline and --against cannot be combined: one baseline at a time");
     const suite = await loadSuite(positionals[0] ?? BUNDLED_SUITE);
     const stored = values.baseline === undefined ? undefined : storedBaseline(store, values.baseline, suite.sha256);
@@ -106,6 +117,28 @@ export async function evalCommand(argv: string[]): Promise<void> {
     }
   } finally {
     store.close();
+  }
+}
+
+function share(value: string, flag: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new UsageError(`${flag} must be a number from 0 to 1, not ${value}`);
+  return n;
+}
+
+async function tuneCommand(config: Config, o: { target: number; agreeAt: number; json?: string }): Promise<void> {
+  const samples = new OnlineSamples(join(config.dataDir, "eval.db"));
+  try {
+    const recorded = samples.all();
+    if (!recorded.length) throw new Error("no online evaluation samples yet: set eval.online.sampleRate and eval.online.reference, and serve some traffic");
+    const tunings = tuneRouter(recorded, config.router, o);
+    console.log(tuningReport(tunings, o));
+    if (o.json) {
+      await mkdir(dirname(o.json), { recursive: true });
+      await writeFile(o.json, JSON.stringify({ target: o.target, agreeAt: o.agreeAt, samples: recorded.length, tunings }, null, 2) + "\n");
+    }
+  } finally {
+    samples.close();
   }
 }
 

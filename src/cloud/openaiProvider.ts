@@ -51,15 +51,15 @@ const finishReason = (reason: string): FinishReason => FINISH[reason] ?? "stop";
 const usage = (u: z.infer<typeof Usage>): CloudUsage => ({ promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens });
 
 /** edged's turns as OpenAI's messages: an assistant's calls as `tool_calls` (content null when it said nothing), results as `tool` messages. */
-function wireMessage(m: CloudMessage): object {
+export function wireMessage(m: CloudMessage): object {
   if (m.role === "tool") return { role: "tool", tool_call_id: m.toolCallId, content: m.content };
   if (m.role !== "assistant" || !m.toolCalls?.length) return { role: m.role, content: m.content };
   const tool_calls = m.toolCalls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } }));
   return { role: "assistant", content: m.content || null, tool_calls };
 }
 
-const wireTool = (t: ToolDefinition) => ({ type: "function", function: { name: t.name, ...(t.description !== undefined && { description: t.description }), parameters: t.parameters ?? { type: "object", properties: {} } } });
-const wireToolChoice = (c: ToolChoice) => (typeof c === "string" ? c : { type: "function", function: { name: c.name } });
+export const wireTool = (t: ToolDefinition) => ({ type: "function", function: { name: t.name, ...(t.description !== undefined && { description: t.description }), parameters: t.parameters ?? { type: "object", properties: {} } } });
+export const wireToolChoice = (c: ToolChoice) => (typeof c === "string" ? c : { type: "function", function: { name: c.name } });
 
 export class OpenAIProvider extends HttpProvider {
   readonly kind = "openai";

@@ -153,6 +153,26 @@ export const Config = z
          * model and on the one it replaces, and a metric lower by more than `threshold` refuses the reload.
          */
         gate: z.object({ suite: z.string().min(1), threshold: z.coerce.number().min(0).max(1).default(0.05) }).strict().optional(),
+        /**
+         * Online evaluation: this share of the requests answered on the device is answered again by a reference
+         * in the background, at batch priority, and the two answers' agreement is recorded per model and route.
+         */
+        online: z
+          .object({
+            /** 0 (off) to 1. Never local_only requests, nor what the route's redaction policy would change or keep. */
+            sampleRate: z.coerce.number().min(0).max(1).default(0),
+            /** A cloud provider's id (of cloud.providers), or a local chat model (a bigger one, say). */
+            reference: z.string().min(1).optional(),
+            /** The first `window` samples of a model on a route are its baseline; the latest `window` are compared with it. */
+            window: z.coerce.number().int().min(1).max(10_000).default(50),
+            /** References waiting or running at once; a sample beyond that is dropped (counted), never queued without end. */
+            maxPending: z.coerce.number().int().min(1).max(1000).default(4),
+            /** How long samples are kept in eval.db. */
+            retention: Duration.default("30d"),
+          })
+          .strict()
+          .refine((o) => o.sampleRate === 0 || o.reference !== undefined, { message: "eval.online.reference names the reference that answers sampled requests (a cloud provider or a local model)", path: ["reference"] })
+          .prefault({}),
       })
       .strict()
       .prefault({}),

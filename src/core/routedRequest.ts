@@ -38,6 +38,8 @@ export class RoutedRequest {
   private cascade?: string;
   /** The answer given, when it was given whole (not queued, not broken off). */
   private answer?: Answer;
+  /** The cascade probe's mean log-probability, when the device's answer stood after one. */
+  private confidence?: number;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -123,6 +125,7 @@ export class RoutedRequest {
   private async cascadeFrom(cascade: CascadeConfig, decision: Decision): Promise<Decision> {
     const held = this.request.stream ? new HeldStream(this.surface.stream(this.ctx.res)) : undefined;
     const probe = new ConfidenceProbe(cascade, () => {
+      this.confidence = probe.meanLogprob;
       this.ctx.res.setHeader("x-edged-cascade", `kept: mean log-probability ${probe.meanLogprob!.toFixed(2)} >= ${cascade.minMeanLogprob}`);
       held?.release();
     });
@@ -226,6 +229,20 @@ export class RoutedRequest {
         path: this.ctx.url.pathname,
       }),
     );
+    if (route === "local" && this.servedBy === "local" && this.answer) {
+      const { input } = this;
+      this.deps.routing.online?.offer({
+        route: this.request.model,
+        redaction: input.route.config.redaction,
+        privacy: input.privacy,
+        model: this.backend.entry.id,
+        request: this.request,
+        answer: this.answer,
+        difficulty: routed.difficulty,
+        confidence: this.confidence,
+        localMs: actualMs,
+      });
+    }
     // each call returned: its tool, whose key, which route, and how big its arguments were (never their text)
     for (const call of this.answer?.toolCalls ?? []) {
       metrics.toolCalls.inc({ tool: call.name, route });

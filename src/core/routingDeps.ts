@@ -5,6 +5,7 @@ import type { ChainObserver } from "../router/cloudChain.js";
 import type { QueuedChat } from "../router/queuedChat.js";
 import type { Router } from "../router/router.js";
 import type { TokenBudget } from "../router/tokenBudget.js";
+import type { Served } from "../eval/online.js";
 import type { RouterMetrics } from "../telemetry/routerMetrics.js";
 
 export interface ChatDeferral {
@@ -24,4 +25,6 @@ export interface RoutingDeps {
   observer: ChainObserver;
   /** The request log: one JSON line per routed request. */
   log: (line: string) => void;
+  /** Online evaluation, when sampled: told of each answer the device gave whole. */
+  online?: { offer(served: Served): void };
 }

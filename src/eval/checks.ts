@@ -24,7 +24,7 @@ export interface CheckContext {
 
 const yes = (type: CheckType, pass: boolean, detail?: string): CheckResult => ({ type, pass, value: pass ? 1 : 0, ...(detail && !pass && { detail }) });
 
-function cosine(a: readonly number[], b: readonly number[]): number {
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let dot = 0;
   let na = 0;
   let nb = 0;

@@ -30,12 +30,14 @@ export class EvalClient {
     private readonly apiKey?: string,
     /** The scheduling class of every request (a gate runs as batch work beside real traffic). */
     private readonly priority?: "interactive" | "background" | "batch",
+    /** Sent with every request (online evaluation's reference keeps itself on the device with x-edged-privacy). */
+    private readonly headers: Record<string, string> = {},
   ) {}
 
   private async post(path: string, body: unknown): Promise<Record<string, any>> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method: "POST",
-      headers: { "content-type": "application/json", ...(this.apiKey && { authorization: `Bearer ${this.apiKey}` }) },
+      headers: { "content-type": "application/json", ...this.headers, ...(this.apiKey && { authorization: `Bearer ${this.apiKey}` }) },
       body: JSON.stringify(this.priority ? { ...(body as object), priority: this.priority } : body),
     });
     const text = await res.text();

@@ -2,6 +2,7 @@
 import { barChart } from "../report/barChart.js";
 import { fixed, formatTable } from "../report/table.js";
 import type { Difference, Metric, MetricName } from "./compare.js";
+import type { Tuning } from "./tuneRouter.js";
 
 export interface EvalReport {
   suite: string;
@@ -52,4 +53,28 @@ export function evalChart(report: EvalReport): string {
     series: columns.map((c) => c.label),
     groups: names.map((name) => ({ label: name, values: columns.map((c) => c.metrics.find((m) => m.name === name)?.mean ?? null) })),
   });
+}
+
+/** `edged eval --tune-router`: per route and setting, the current and the proposed value and what each does. */
+export function tuningReport(tunings: readonly Tuning[], o: { target: number; agreeAt: number }): string {
+  if (!tunings.length) return "no sample carries a difficulty score or a cascade confidence: the router computes them only for routes with cloud targets (and router.examples, or a cascade)";
+  const parts = [`proposals: the fewest escalations at which the requests kept on the device agree with the reference (>= ${o.agreeAt}) at >= ${o.target}`];
+  for (const t of tunings) {
+    const rows = [{ what: "current", o: t.current }, ...(t.proposed ? [{ what: "proposed", o: t.proposed }] : [])];
+    parts.push(`\nroute "${t.route}", ${t.setting}, over ${t.samples} recorded requests:${t.proposed ? "" : " no setting reaches the target"}`);
+    parts.push(
+      formatTable(
+        [
+          { header: "", value: (r: (typeof rows)[number]) => r.what, align: "left" },
+          { header: "value", value: (r) => fixed(r.o.value, 3) },
+          { header: "escalated", value: (r) => String(r.o.escalated) },
+          { header: "kept", value: (r) => String(r.o.kept) },
+          { header: "kept agreeing", value: (r) => fixed(r.o.keptAgreement, 3) },
+          { header: "mean ms", value: (r) => fixed(r.o.meanMs, 1) },
+        ],
+        rows,
+      ),
+    );
+  }
+  return parts.join("\n");
 }

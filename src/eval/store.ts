@@ -31,6 +31,25 @@ export const EVAL_MIGRATIONS = [
     PRIMARY KEY (run_id, case_id, check_index)
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE online_samples (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,          -- ms since the epoch
+    model TEXT NOT NULL,          -- the local model that answered
+    route TEXT NOT NULL,          -- the requested model name
+    kind TEXT NOT NULL,           -- text | json | tool_calls: how agreement was measured
+    agreement REAL NOT NULL,      -- 0-1
+    reference TEXT NOT NULL,
+    difficulty REAL,              -- the router's score, when it computed one
+    confidence REAL,              -- the cascade probe's mean log-probability, when one ran
+    local_ms REAL NOT NULL,
+    reference_ms REAL NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL
+  );
+  CREATE INDEX online_samples_series ON online_samples (model, route, kind, id);
+  CREATE INDEX online_samples_at ON online_samples (at);
+  `,
 ];
 
 export interface RunInfo {

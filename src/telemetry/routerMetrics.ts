@@ -29,7 +29,7 @@ export class RouterMetrics {
     this.budget = registry.add(new Counter("edged_route_budget_total", "Answers by route and whether they met their latency budget (met=true|false)"));
     this.redactions = registry.add(new Counter("edged_redactions_total", "Sensitive spans redacted before leaving the device, by kind"));
     this.cloudCalls = registry.add(new Counter("edged_cloud_calls_total", "Calls to cloud providers by provider and outcome (ok or the error kind)"));
-    this.cloudTokens = registry.add(new Counter("edged_cloud_tokens_total", "Prompt and completion tokens of cloud answers, answered at once or from the offline queue (via=direct|queue)"));
+    this.cloudTokens = registry.add(new Counter("edged_cloud_tokens_total", "Prompt and completion tokens of cloud answers, answered at once, from the offline queue, or as online evaluation's reference (via=direct|queue|eval)"));
     this.toolCalls = registry.add(new Counter("edged_tool_calls_total", "Tool calls returned to clients, by tool and the route that answered"));
     registry.add(new Gauge("edged_cloud_breaker_state", "Circuit breaker per provider: 0 closed, 1 half-open, 2 open", () => sources.breakers().map(([provider, state]) => [{ provider }, BREAKER_LEVEL[state]])));
     registry.add(new Gauge("edged_cloud_online", "1 while the cloud is reachable, 0 while edged considers it offline", () => (sources.online() ? 1 : 0)));

@@ -1,0 +1,111 @@
+/**
+ * Online evaluation's samples in DATA_DIR/eval.db: each sampled request's agreement with the reference, with what
+ * the router knew of it (difficulty, confidence) and both latencies, so the router can be tuned from them. A
+ * series (model, route, kind) has a baseline, the mean of its first `window` samples, and a current mean, of its
+ * latest `window`.
+ */
+import { openDatabase, type Db } from "../db/open.js";
+import { EVAL_MIGRATIONS } from "./store.js";
+
+export type AgreementKind = "text" | "json" | "tool_calls";
+
+export interface OnlineSample {
+  at: number;
+  model: string;
+  route: string;
+  kind: AgreementKind;
+  agreement: number;
+  reference: string;
+  difficulty?: number;
+  confidence?: number;
+  localMs: number;
+  referenceMs: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface SeriesAgreement {
+  model: string;
+  route: string;
+  kind: AgreementKind;
+  samples: number;
+  /** Means of the first and the latest `window` samples; the baseline only once there are `window` of them. */
+  baseline?: number;
+  current: number;
+}
+
+interface Row {
+  at: number;
+  model: string;
+  route: string;
+  kind: AgreementKind;
+  agreement: number;
+  reference: string;
+  difficulty: number | null;
+  confidence: number | null;
+  local_ms: number;
+  reference_ms: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export class OnlineSamples {
+  private readonly db: Db;
+  private readonly q;
+
+  constructor(path: string) {
+    this.db = openDatabase(path, EVAL_MIGRATIONS);
+    this.q = {
+      insert: this.db.prepare(
+        "INSERT INTO online_samples (at, model, route, kind, agreement, reference, difficulty, confidence, local_ms, reference_ms, prompt_tokens, completion_tokens) VALUES (@at, @model, @route, @kind, @agreement, @reference, @difficulty, @confidence, @localMs, @referenceMs, @promptTokens, @completionTokens)",
+      ),
+      series: this.db.prepare<[], { model: string; route: string; kind: AgreementKind; n: number }>("SELECT model, route, kind, count(*) AS n FROM online_samples GROUP BY model, route, kind ORDER BY model, route, kind"),
+      first: this.db.prepare<[string, string, string, number], { mean: number }>("SELECT avg(agreement) AS mean FROM (SELECT agreement FROM online_samples WHERE model = ? AND route = ? AND kind = ? ORDER BY id LIMIT ?)"),
+      latest: this.db.prepare<[string, string, string, number], { mean: number }>("SELECT avg(agreement) AS mean FROM (SELECT agreement FROM online_samples WHERE model = ? AND route = ? AND kind = ? ORDER BY id DESC LIMIT ?)"),
+      all: this.db.prepare<[], Row>("SELECT * FROM online_samples ORDER BY id"),
+      purge: this.db.prepare<[number]>("DELETE FROM online_samples WHERE at < ?"),
+    };
+  }
+
+  record(s: OnlineSample): void {
+    this.q.insert.run({ ...s, difficulty: s.difficulty ?? null, confidence: s.confidence ?? null });
+  }
+
+  /** Every series' baseline and current agreement over `window` samples. */
+  agreement(window: number): SeriesAgreement[] {
+    return this.q.series.all().map(({ model, route, kind, n }) => ({
+      model,
+      route,
+      kind,
+      samples: n,
+      ...(n >= window && { baseline: this.q.first.get(model, route, kind, window)!.mean }),
+      current: this.q.latest.get(model, route, kind, window)!.mean,
+    }));
+  }
+
+  all(): OnlineSample[] {
+    return this.q.all.all().map((r) => ({
+      at: r.at,
+      model: r.model,
+      route: r.route,
+      kind: r.kind,
+      agreement: r.agreement,
+      reference: r.reference,
+      difficulty: r.difficulty ?? undefined,
+      confidence: r.confidence ?? undefined,
+      localMs: r.local_ms,
+      referenceMs: r.reference_ms,
+      promptTokens: r.prompt_tokens,
+      completionTokens: r.completion_tokens,
+    }));
+  }
+
+  /** Deletes samples older than `retentionMs`; the count deleted. */
+  purge(retentionMs: number, now = Date.now()): number {
+    return this.q.purge.run(now - retentionMs).changes;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
