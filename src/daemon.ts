@@ -198,7 +198,12 @@ async function servedFromPath(file: string, config: Config, catalog: ModelCatalo
   return entry.id;
 }
 
-export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
+export interface DaemonOptions {
+  /** The wall clock of alert rules and the cloud's circuit breakers (a test moves it on). */
+  now?: () => number;
+}
+
+export async function startDaemon(config: Config, log: Log, options: DaemonOptions = {}): Promise<Daemon> {
   const storage = new DataDirectory(config.dataDir);
   storage.ensureWritable();
   const hardware: HardwareView = {};
@@ -242,7 +247,7 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const responsesDb = openDatabase(join(config.dataDir, "responses.db"), RESPONSE_MIGRATIONS);
   const memoryStore = new MemoryStore(memoryDb, { maxVersions: config.memory.maxVersions });
   const memory = new MemoryService(memoryStore, models, embeddingEntry?.id);
-  routerSide = startRouterSide(config, { models, registry: metrics.registry, embedding: embeddingEntry?.id, log });
+  routerSide = startRouterSide(config, { models, registry: metrics.registry, embedding: embeddingEntry?.id, log, now: options.now });
   const toolPermissions = config.security.tools && new ToolPermissions(config.security.tools);
   const deps = { models, metrics, memory, constraints: () => constraints!, limits: config.limits, routing: routerSide.routing, toolPermissions };
   const responses = new ResponseStore(responsesDb);
@@ -274,10 +279,15 @@ export async function startDaemon(config: Config, log: Log): Promise<Daemon> {
   const ownUrl = () => daemon.url;
   const online = onlineSamples && onlineEvaluation(config, { url: ownUrl, apiKey: config.security.apiKeys[0], models, routing: routerSide.routing, registry: metrics.registry, samples: onlineSamples, embedding: embeddingEntry?.id, log });
   routerSide.routing.online = online;
-  const alerts = new AlertEngine(config.alerts.rules, () => metrics.registry.render(), (event) => {
-    log(JSON.stringify(event));
-    webhooks?.send(event);
-  });
+  const alerts = new AlertEngine(
+    config.alerts.rules,
+    () => metrics.registry.render(),
+    (event) => {
+      log(JSON.stringify(event));
+      webhooks?.send(event);
+    },
+    options.now,
+  );
   metrics.watchAlerts(() => alerts.alerts());
   metrics.watchStores({ memory: () => memoryStore.sizes(), responses: () => responses.count, grammars: () => constraints?.size ?? 0 });
   const routes = new RouteTable([

@@ -58,9 +58,9 @@ function holdWhileBreakersRefuse(breakers: CircuitBreaker[]): number {
 /** Half-open breakers busy with their trial calls: look again this soon (a replayed trial also wakes the worker when it ends). */
 const HALF_OPEN_POLL_MS = 100;
 
-export function startRouterSide(config: Config, deps: { models: ModelRegistry; registry: Registry; embedding?: string; log: (line: string) => void }): RouterSide {
+export function startRouterSide(config: Config, deps: { models: ModelRegistry; registry: Registry; embedding?: string; log: (line: string) => void; now?: () => number }): RouterSide {
   const { models, log } = deps;
-  const clouds = new Map(config.cloud.providers.map((p) => [p.id, createProvider(p)]));
+  const clouds = new Map(config.cloud.providers.map((p) => [p.id, createProvider(p, { now: deps.now })]));
   const usageDb = openDatabase(join(config.dataDir, "usage.db"), BUDGET_MIGRATIONS);
   const budget = new TokenBudget(usageDb, { perHour: config.router.budgets.perKeyHourTokens, perDay: config.router.budgets.perKeyDayTokens });
   const connectivity = new ConnectivityWatcher({ probe: (signal) => anyAnswers(clouds.values(), signal), probeIntervalMs: durationMs(config.offline.probeInterval) });

@@ -71,8 +71,12 @@ export class AlertEngine {
     clearInterval(this.timer);
   }
 
+  /** When the rules were last evaluated (ms since the epoch, on the engine's clock). */
+  evaluatedAt: number | undefined;
+
   evaluate(): void {
     const at = this.now();
+    this.evaluatedAt = at;
     const samples = parseExposition(this.metricsText());
     this.history.push(at, Object.fromEntries([...new Set(this.tracked.map((t) => t.rule.signal))].map((name) => [name, SIGNALS[name].reduce(samples)])));
     for (const t of this.tracked) {

@@ -36,6 +36,8 @@ before(async () => {
       cloud: { providers: [{ id: "fake", kind: "openai", baseUrl: cloud.openaiBaseUrl, model: "gpt-fake", apiKeyEnv: "FAKE_KEY" }] },
       router: everyRequestToTheCloud([{ model: "*", cloud: ["fake"] }], { budgets: { perKeyHourTokens: 1_000_000 } }),
       offline: { retryBaseMs: 20, retryMaxMs: 200 },
+      // the default rule, at once rather than after a minute
+      alerts: { interval: "100ms", rules: [{ name: "DataDirectoryFull", signal: "data_dir_free_bytes", op: "<", threshold: 256 * 1024, for: "0s", severity: "critical" }] },
     }),
   );
   daemon = await startDaemon({ args: ["--config", config], env: { FAKE_KEY: "sk-disk" }, wrap: onSmallDisk(4) });
@@ -57,6 +59,7 @@ async function untilRefused(write: (i: number) => Promise<{ status: number; json
   throw new Error("the disk never filled");
 }
 
+const alertState = async (name: string) => ((await call("GET", "/v1/alerts")).json.alerts as { name: string; state: string }[]).find((a) => a.name === name)?.state;
 const verse = (i: number) => `${i}: ${"And Ruth said, Intreat me not to leave thee. ".repeat(2000)}`;
 
 test("a full data directory is 507 insufficient_storage, and writes succeed again once space is freed", { skip: unavailable }, async () => {
@@ -93,10 +96,13 @@ test("a full data directory is 507 insufficient_storage, and writes succeed agai
   assert.match(ready.json.reason, /data directory .* is full/);
   assert.equal(await metric("edged_data_dir_full"), 1);
   assert.ok((await metric("edged_data_dir_free_bytes")) < 64 * 1024);
+  await until("DataDirectoryFull firing", async () => ((await alertState("DataDirectoryFull")) === "firing" ? true : undefined));
 
   await free(filler);
   await until("the data directory to count as free", async () => ((await call("GET", "/ready")).status === 200 ? true : undefined));
   assert.equal(await metric("edged_data_dir_full"), 0);
+  await until("DataDirectoryFull resolved", async () => ((await alertState("DataDirectoryFull")) === "inactive" ? true : undefined));
+  assert.match(daemon.output(), /"name":"DataDirectoryFull".*"state":"resolved"/);
   assert.equal((await call("POST", "/v1/memory", { subject: "ruth", content: verse(memory.at) })).status, 201, "the refused write, sent again");
   assert.equal((await call("PATCH", `/v1/memory/${kept.json.id}`, { content: "Whither thou goest" })).json.version, 2);
   const receipt = forget.status === 200 ? forget : await call("DELETE", `/v1/memory/${doomed.json.id}`);

@@ -1,4 +1,4 @@
-/** GET /v1/alerts: every alert rule with its state (firing ones first), its signal's value and why. */
+/** GET /v1/alerts: every alert rule with its state (firing ones first), its signal's value and why, and when they were evaluated. */
 import type { AlertEngine } from "../../alerts/engine.js";
 import { sendJson } from "../respond.js";
 import type { Route } from "../routes.js";
@@ -9,7 +9,8 @@ export function alertsRoute(alerts: AlertEngine): Route {
     path: "/v1/alerts",
     handle: async (ctx) => {
       const all = alerts.alerts();
-      sendJson(ctx.res, 200, { firing: all.filter((a) => a.state === "firing").length, alerts: all });
+      const at = alerts.evaluatedAt;
+      sendJson(ctx.res, 200, { evaluated_at: at === undefined ? null : new Date(at).toISOString(), firing: all.filter((a) => a.state === "firing").length, alerts: all });
     },
   };
 }
