@@ -47,6 +47,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
     description: "a week in an hour: steady mixed load against the daemon, memory, descriptors and disk sampled, second-half slopes bounded",
     load: async () => (await import("../../benchmarks/soak.js")).runSoakBench,
   },
+  online: {
+    description: "what online evaluation (eval.online) costs interactive TTFT, sampling against off in alternating rounds",
+    load: async () => (await import("../../benchmarks/online.js")).runOnlineBench,
+  },
   offline: {
     description: "the offline queue: requests deferred while the cloud is down, replayed through SIGKILLs; lost, duplicated, throughput",
     load: async () => (await import("../../benchmarks/offline.js")).runOfflineBench,

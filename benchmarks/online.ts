@@ -1,0 +1,88 @@
+/**
+ * `npm run bench:online`: what online evaluation costs interactive requests. Two daemons on the bundled model, one
+ * with eval.online off and one sampling `--rate` of its requests with a bigger local model as the reference (the
+ * costliest reference: it takes the device's own time, where a cloud reference takes only an embedding). The same
+ * interactive streamed chat load goes to each in alternating rounds; the report is TTFT p50 and p99 of each, and
+ * their ratio, with how many samples the evaluator compared.
+ */
+import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import { benchFlags } from "./harness/flags.js";
+import { startBenchDaemon, type BenchDaemon } from "./harness/daemon.js";
+import { displayPath, resultsPath } from "./harness/paths.js";
+import { reportHeader, writeJson } from "./harness/report.js";
+import { percentile } from "./harness/stats.js";
+import { streamCompletion } from "./harness/streamClient.js";
+import { fixed, formatTable } from "../src/report/table.js";
+
+const Flags = z.object({
+  rate: z.coerce.number().min(0).max(1).default(0.05),
+  reference: z.string().default("edged-kjv:f16"),
+  /** Streamed requests per client per round. */
+  requests: z.coerce.number().int().min(10).default(150),
+  clients: z.coerce.number().int().min(1).default(2),
+  rounds: z.coerce.number().int().min(1).default(4),
+  json: z.string().default(resultsPath("online", "json")),
+});
+const progress = (m: string) => process.stderr.write(`bench online: ${m}\n`);
+
+const PROMPTS = ["And God said, Let there be light", "The LORD is my shepherd", "Blessed are the meek", "In the beginning was the Word", "Honour thy father and thy mother"];
+
+async function round(daemon: BenchDaemon, flags: z.infer<typeof Flags>): Promise<number[]> {
+  const ttft: number[] = [];
+  await Promise.all(
+    Array.from({ length: flags.clients }, async (_, c) => {
+      for (let i = 0; i < flags.requests; i++) {
+        const t = await streamCompletion(daemon.baseURL, { model: daemon.models[0], max_tokens: 24, messages: [{ role: "user", content: PROMPTS[(c + i) % PROMPTS.length] }] }, "chat/completions");
+        if (t.status !== 200) throw new Error(`a request answered ${t.status}`);
+        ttft.push(t.ttftMs);
+      }
+    }),
+  );
+  return ttft;
+}
+
+const compared = async (daemon: BenchDaemon) => Number(/^edged_eval_online_samples_total\{outcome="compared"\} (\d+)$/m.exec(await (await fetch(`${daemon.url}/metrics`)).text())?.[1] ?? 0);
+
+export async function runOnlineBench(argv: string[]): Promise<void> {
+  const flags = benchFlags("online", argv, Flags);
+  if (!flags) return;
+  const off = await startBenchDaemon([], {}, ".cache/bench-online-off");
+  const on = await startBenchDaemon([], { eval: { online: { sampleRate: flags.rate, reference: flags.reference } } }, ".cache/bench-online-on");
+  const ttft = { off: [] as number[], on: [] as number[] };
+  try {
+    // one warm-up round each, not counted; the reference is loaded first (it stays loaded while samples come, by keep-alive)
+    await streamCompletion(on.baseURL, { model: flags.reference, max_tokens: 4, messages: [{ role: "user", content: PROMPTS[0] }] }, "chat/completions", { "x-edged-privacy": "local_only" });
+    await round(off, { ...flags, requests: 10 });
+    await round(on, { ...flags, requests: 10 });
+    for (let r = 0; r < flags.rounds; r++) {
+      for (const [name, daemon] of (r % 2 ? [["on", on], ["off", off]] : [["off", off], ["on", on]]) as ["off" | "on", BenchDaemon][]) {
+        ttft[name].push(...(await round(daemon, flags)));
+        progress(`round ${r + 1}/${flags.rounds}, sampling ${name}: ${ttft[name].length} requests`);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5000)); // the last samples' references finish
+    const samples = await compared(on);
+    const rows = (["off", "on"] as const).map((name) => ({ name, n: ttft[name].length, p50: percentile(ttft[name], 50), p99: percentile(ttft[name], 99) }));
+    const ratio = { p50: rows[1]!.p50 / rows[0]!.p50, p99: rows[1]!.p99 / rows[0]!.p99 };
+    console.log(
+      formatTable(
+        [
+          { header: "online evaluation", value: (r: (typeof rows)[number]) => (r.name === "off" ? "off" : `sampleRate ${flags.rate}, reference ${flags.reference}`), align: "left" },
+          { header: "requests", value: (r) => String(r.n) },
+          { header: "TTFT p50 ms", value: (r) => fixed(r.p50, 2) },
+          { header: "TTFT p99 ms", value: (r) => fixed(r.p99, 2) },
+        ],
+        rows,
+      ),
+    );
+    console.log(`\nratio on/off: TTFT p50 ${ratio.p50.toFixed(3)}x, p99 ${ratio.p99.toFixed(3)}x; ${samples} samples compared by the reference`);
+    await writeJson(flags.json, { ...reportHeader("online"), flags: { ...flags, json: undefined }, rows, ratio, samplesCompared: samples });
+    console.log(`wrote ${displayPath(flags.json)}`);
+  } finally {
+    await on.stop();
+    await off.stop();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runOnlineBench(process.argv.slice(2));
