@@ -34,20 +34,8 @@ export interface SeriesAgreement {
   current: number;
 }
 
-interface Row {
-  at: number;
-  model: string;
-  route: string;
-  kind: AgreementKind;
-  agreement: number;
-  reference: string;
-  difficulty: number | null;
-  confidence: number | null;
-  local_ms: number;
-  reference_ms: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-}
+/** A stored sample: what was not computed is NULL. */
+type Row = Omit<OnlineSample, "difficulty" | "confidence"> & { difficulty: number | null; confidence: number | null };
 
 export class OnlineSamples {
   private readonly db: Db;
@@ -62,7 +50,9 @@ export class OnlineSamples {
       series: this.db.prepare<[], { model: string; route: string; kind: AgreementKind; n: number }>("SELECT model, route, kind, count(*) AS n FROM online_samples GROUP BY model, route, kind ORDER BY model, route, kind"),
       first: this.db.prepare<[string, string, string, number], { mean: number }>("SELECT avg(agreement) AS mean FROM (SELECT agreement FROM online_samples WHERE model = ? AND route = ? AND kind = ? ORDER BY id LIMIT ?)"),
       latest: this.db.prepare<[string, string, string, number], { mean: number }>("SELECT avg(agreement) AS mean FROM (SELECT agreement FROM online_samples WHERE model = ? AND route = ? AND kind = ? ORDER BY id DESC LIMIT ?)"),
-      all: this.db.prepare<[], Row>("SELECT * FROM online_samples ORDER BY id"),
+      all: this.db.prepare<[], Row>(
+        "SELECT at, model, route, kind, agreement, reference, difficulty, confidence, local_ms AS localMs, reference_ms AS referenceMs, prompt_tokens AS promptTokens, completion_tokens AS completionTokens FROM online_samples ORDER BY id",
+      ),
       purge: this.db.prepare<[number]>("DELETE FROM online_samples WHERE at < ?"),
     };
   }
@@ -84,20 +74,7 @@ export class OnlineSamples {
   }
 
   all(): OnlineSample[] {
-    return this.q.all.all().map((r) => ({
-      at: r.at,
-      model: r.model,
-      route: r.route,
-      kind: r.kind,
-      agreement: r.agreement,
-      reference: r.reference,
-      difficulty: r.difficulty ?? undefined,
-      confidence: r.confidence ?? undefined,
-      localMs: r.local_ms,
-      referenceMs: r.reference_ms,
-      promptTokens: r.prompt_tokens,
-      completionTokens: r.completion_tokens,
-    }));
+    return this.q.all.all().map((r) => ({ ...r, difficulty: r.difficulty ?? undefined, confidence: r.confidence ?? undefined }));
   }
 
   /** Deletes samples older than `retentionMs`; the count deleted. */
