@@ -277,7 +277,7 @@ export async function startDaemon(config: Config, log: Log, options: DaemonOptio
   const onlineSamples = config.eval.online.sampleRate > 0 ? new OnlineSamples(join(config.dataDir, "eval.db")) : undefined;
   if (onlineSamples) housekeeping.push(new Housekeeping([{ what: "online_samples", run: () => onlineSamples.purge(durationMs(config.eval.online.retention)) }], { ...keep, intervalMs: durationMs(config.housekeeping.interval) }));
   const ownUrl = () => daemon.url;
-  const online = onlineSamples && onlineEvaluation(config, { url: ownUrl, apiKey: config.security.apiKeys[0], models, routing: routerSide.routing, registry: metrics.registry, samples: onlineSamples, embedding: embeddingEntry?.id, log });
+  const online = onlineSamples && onlineEvaluation(config, { url: ownUrl, apiKey: config.security.apiKeys[0], models, routing: routerSide.routing, registry: metrics.registry, samples: onlineSamples, embedding: embeddingEntry?.id, log, deviceLoad: () => [...lanes.byDevice.values()].reduce((n, lane) => n + lane.busy + lane.waiting, 0) });
   routerSide.routing.online = online;
   const alerts = new AlertEngine(
     config.alerts.rules,

@@ -34,9 +34,10 @@ export class EvalClient {
     private readonly headers: Record<string, string> = {},
   ) {}
 
-  private async post(path: string, body: unknown): Promise<Record<string, any>> {
+  private async post(path: string, body: unknown, signal?: AbortSignal): Promise<Record<string, any>> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method: "POST",
+      signal,
       headers: { "content-type": "application/json", ...this.headers, ...(this.apiKey && { authorization: `Bearer ${this.apiKey}` }) },
       body: JSON.stringify(this.priority ? { ...(body as object), priority: this.priority } : body),
     });
@@ -54,15 +55,15 @@ export class EvalClient {
     return json;
   }
 
-  async answer(model: string, c: EvalCase): Promise<CaseAnswer> {
+  async answer(model: string, c: EvalCase, signal?: AbortSignal): Promise<CaseAnswer> {
     const started = performance.now();
     const common = { model, max_tokens: c.max_tokens, temperature: c.temperature };
     if (c.prompt !== undefined && !c.tools && !c.response_format) {
-      const r = await this.post("/v1/completions", { ...common, prompt: c.prompt });
+      const r = await this.post("/v1/completions", { ...common, prompt: c.prompt }, signal);
       return { text: r.choices?.[0]?.text ?? "", toolCalls: [], latencyMs: performance.now() - started, promptTokens: r.usage?.prompt_tokens ?? 0, completionTokens: r.usage?.completion_tokens ?? 0 };
     }
     const messages = c.messages ?? [{ role: "user", content: c.prompt }];
-    const r = await this.post("/v1/chat/completions", { ...common, messages, tools: c.tools, tool_choice: c.tool_choice, response_format: c.response_format });
+    const r = await this.post("/v1/chat/completions", { ...common, messages, tools: c.tools, tool_choice: c.tool_choice, response_format: c.response_format }, signal);
     const message = r.choices?.[0]?.message ?? {};
     const toolCalls = ((message.tool_calls ?? []) as { function: { name: string; arguments: string } }[]).map((t) => ({ name: t.function.name, arguments: t.function.arguments }));
     return { text: message.content ?? "", toolCalls, latencyMs: performance.now() - started, promptTokens: r.usage?.prompt_tokens ?? 0, completionTokens: r.usage?.completion_tokens ?? 0 };

@@ -6,6 +6,7 @@
  * to one either (the cloud has no grammar). A local reference is asked through the daemon's own API with
  * x-edged-privacy: local_only, which keeps it on the device and keeps it from being sampled in turn.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import PQueue from "p-queue";
 import type { ConfiguredProvider } from "../cloud/providers.js";
 import { wireMessage, wireTool, wireToolChoice } from "../cloud/openaiProvider.js";
@@ -38,7 +39,9 @@ export interface Reference {
   name: string;
   /** Why this request may not be sent to the reference, or undefined when it may. */
   refuses(served: Served): string | undefined;
-  answer(request: CoreRequest): Promise<Answered>;
+  answer(request: CoreRequest, signal: AbortSignal): Promise<Answered>;
+  /** It answers on the device, so it waits for the device to be idle and gives way to any request that arrives. */
+  onDevice: boolean;
 }
 
 export function cloudReference(id: string, providers: ReadonlyMap<string, ConfiguredProvider>, observer: ChainObserver, onTokens: (tokens: number) => void): Reference {
@@ -50,8 +53,9 @@ export function cloudReference(id: string, providers: ReadonlyMap<string, Config
       const guard = guardMessages(messagesOf(served.request.prompt), served.redaction);
       return !guard.allowed || guard.total > 0 ? "redaction" : undefined;
     },
-    async answer(request) {
-      const { value } = await firstToAnswer([id], providers, (p) => p.chat(cloudRequestOf(request, messagesOf(request.prompt))), observer);
+    onDevice: false,
+    async answer(request, signal) {
+      const { value } = await firstToAnswer([id], providers, (p) => p.chat(cloudRequestOf(request, messagesOf(request.prompt)), { signal }), observer, signal);
       onTokens(value.usage.promptTokens + value.usage.completionTokens);
       return { text: value.text, toolCalls: value.toolCalls };
     },
@@ -76,9 +80,13 @@ export function localReference(model: string, client: () => EvalClient): Referen
   return {
     name: model,
     refuses: (served) => (served.privacy === "local_only" ? "local_only" : served.model === model ? "same_model" : undefined),
-    answer: (request) => client().answer(model, caseOf(request)),
+    onDevice: true,
+    answer: (request, signal) => client().answer(model, caseOf(request), signal),
   };
 }
+
+/** How often a reference on the device looks whether the device is idle, or no longer is. */
+const IDLE_POLL_MS = 5;
 
 export interface OnlineOptions {
   sampleRate: number;
@@ -87,8 +95,10 @@ export interface OnlineOptions {
   reference: Reference;
   samples: OnlineSamples;
   embed(texts: string[]): Promise<ArrayLike<number>[]>;
-  /** Samples by outcome: compared, failed, dropped_busy, or the reason one was not sent. */
+  /** Samples by outcome: compared, failed, dropped_busy, or the reason one was not sent; gave_way counts references interrupted. */
   outcomes: Counter;
+  /** Requests running or waiting on the device's lanes (a reference on the device counts itself). */
+  deviceLoad(): number;
   log(line: string): void;
   random?: () => number;
 }
@@ -124,11 +134,32 @@ export class OnlineEvaluator {
     });
   }
 
+  /**
+   * The reference's answer. One on the device starts only once nothing else runs or waits there, and is cancelled
+   * as soon as a request arrives, to start again once the device is idle: sampled work never holds a client's
+   * request up by more than a poll and a cancelled step.
+   */
+  private async referenceAnswer(request: CoreRequest): Promise<{ answer: Answered; ms: number }> {
+    const { reference, deviceLoad, outcomes } = this.options;
+    for (;;) {
+      if (reference.onDevice) while (deviceLoad() > 0) await sleep(IDLE_POLL_MS);
+      const started = performance.now();
+      const giveWay = new AbortController();
+      const watch = reference.onDevice ? setInterval(() => deviceLoad() > 1 && giveWay.abort(new Error("gave way")), IDLE_POLL_MS) : undefined;
+      try {
+        return { answer: await reference.answer(request, giveWay.signal), ms: performance.now() - started };
+      } catch (error) {
+        if (!giveWay.signal.aborted) throw error;
+        outcomes.inc({ outcome: "gave_way" });
+      } finally {
+        clearInterval(watch);
+      }
+    }
+  }
+
   private async compare(served: Served): Promise<void> {
     const { options } = this;
-    const started = performance.now();
-    const reference = await options.reference.answer(served.request);
-    const referenceMs = performance.now() - started;
+    const { answer: reference, ms: referenceMs } = await this.referenceAnswer(served.request);
     const kind = kindOf(served.answer, reference, served.request.format !== undefined);
     const agreement = await agreementOf(served.answer, reference, kind, options.embed);
     options.samples.record({

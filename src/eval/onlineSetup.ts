@@ -17,6 +17,8 @@ export interface OnlineDeps {
   registry: Registry;
   samples: OnlineSamples;
   embedding?: string;
+  /** Requests running or waiting on the device's lanes. */
+  deviceLoad(): number;
   log(line: string): void;
 }
 
@@ -41,8 +43,9 @@ export function onlineEvaluation(config: Config, deps: OnlineDeps): OnlineEvalua
     reference,
     samples: deps.samples,
     embed: (texts) => deps.models.useEmbedding(embedding, undefined, (b) => b.embedder.embed(texts)),
-    outcomes: deps.registry.add(new Counter("edged_eval_online_samples_total", "Online evaluation's sampled requests by outcome: compared, failed, dropped_busy, skipped_<reason>")),
+    outcomes: deps.registry.add(new Counter("edged_eval_online_samples_total", "Online evaluation's sampled requests by outcome: compared, failed, dropped_busy, skipped_<reason>; gave_way counts references on the device cancelled for a request that arrived")),
     log: deps.log,
+    deviceLoad: deps.deviceLoad,
   });
   evaluator.register(deps.registry);
   return evaluator;
