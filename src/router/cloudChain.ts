@@ -1,7 +1,8 @@
 /**
  * The fallback chain: a route's cloud targets tried in order until one answers. A failure before the answer
- * starts moves on to the next target; what each target did is reported (headers, metrics), and connection-level
- * failures tell the connectivity watcher the cloud may be gone.
+ * starts moves on to the next target; what each target did is reported (headers, metrics). Any answer tells the
+ * connectivity watcher the cloud is reachable; only a chain that reached none of its targets tells it the cloud may
+ * be gone (one provider down while the next answers is a fallback, not the network going away).
  */
 import { CloudError } from "../cloud/errors.js";
 import type { ConfiguredProvider } from "../cloud/providers.js";
@@ -60,8 +61,9 @@ export async function firstToAnswer<T>(
       if (!(error instanceof CloudError)) throw error;
       failures.push({ target, kind: error.kind, message: error.message, status: error.status, retryAfterMs: error.retryAfterMs });
       observer.onCall?.(target, error.kind);
-      if (error.kind !== "breaker_open") observer.onReachable?.(!UNREACHABLE.has(error.kind));
+      if (error.kind !== "breaker_open" && !UNREACHABLE.has(error.kind)) observer.onReachable?.(true);
     }
   }
+  if (failures.some((f) => UNREACHABLE.has(f.kind)) && failures.every((f) => UNREACHABLE.has(f.kind) || f.kind === "breaker_open")) observer.onReachable?.(false);
   throw new CloudChainError(failures);
 }
