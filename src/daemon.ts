@@ -82,8 +82,9 @@ export interface Daemon {
   ready: Promise<void>;
   /**
    * Applies what of a new configuration can change while running (the guard's keys, hosts and origins, the
-   * router's policy, the default chat model) and names what waits for a restart; `gate` says which swapped local models passed the eval
-   * gate. Throws, changing nothing, when the new guard is refused or a swapped model fails the gate.
+   * router's policy, the default chat model) and names what waits for a restart; `gate` says which swapped local
+   * models passed the eval gate. Throws, changing nothing, when the new guard is refused or a swapped model fails
+   * the gate.
    */
   reload(next: Config): Promise<{ applied: string[]; restart: string[]; gate: string[] }>;
   /** Makes a chat model the default for this data directory, after the eval gate; refused while the configuration names one. */
@@ -276,8 +277,8 @@ export async function startDaemon(config: Config, log: Log, options: DaemonOptio
   ];
   const onlineSamples = config.eval.online.sampleRate > 0 ? new OnlineSamples(join(config.dataDir, "eval.db")) : undefined;
   if (onlineSamples) housekeeping.push(new Housekeeping([{ what: "online_samples", run: () => onlineSamples.purge(durationMs(config.eval.online.retention)) }], { ...keep, intervalMs: durationMs(config.housekeeping.interval) }));
-  const ownUrl = () => daemon.url;
-  const online = onlineSamples && onlineEvaluation(config, { url: ownUrl, apiKey: config.security.apiKeys[0], models, routing: routerSide.routing, registry: metrics.registry, samples: onlineSamples, embedding: embeddingEntry?.id, log, deviceLoad: () => [...lanes.byDevice.values()].reduce((n, lane) => n + lane.busy + lane.waiting, 0) });
+  const deviceLoad = () => [...lanes.byDevice.values()].reduce((n, lane) => n + lane.busy + lane.waiting, 0);
+  const online = onlineSamples && onlineEvaluation(config, { url: () => daemon.url, apiKey: config.security.apiKeys[0], models, routing: routerSide.routing, registry: metrics.registry, samples: onlineSamples, embedding: embeddingEntry?.id, log, deviceLoad });
   routerSide.routing.online = online;
   const alerts = new AlertEngine(
     config.alerts.rules,
