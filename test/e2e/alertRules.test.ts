@@ -16,7 +16,8 @@ const dir = scratchDir();
 
 test("the default rules, and configured ones, as a rules file promtool accepts", async (t) => {
   const defaults = (await exec(process.execPath, [CLI, "alerts", "export-rules"], { env: isolatedEnv() })).stdout;
-  assert.equal(defaults.match(/^ {6}- alert: /gm)?.length, 7);
+  assert.equal(defaults.match(/^ {6}- alert: /gm)?.length, 8);
+  assert.match(defaults, /- alert: AgreementDrift\n {8}expr: "\(max\(edged_eval_agreement_baseline - edged_eval_agreement\)\) > 0\.05"\n {8}for: 10m\n/);
   assert.match(defaults, /- alert: ErrorRate\n {8}expr: "\(sum\(increase\(edged_http_requests_total\{status=~\\"5\.\.\\"\}\[5m\]\)\) \/ sum\(increase\(edged_http_requests_total\[5m\]\)\)\) > 0\.02"\n {8}for: 5m\n {8}labels:\n {10}severity: "critical"/);
 
   const config = join(dir, "edged.json");
