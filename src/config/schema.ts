@@ -168,7 +168,7 @@ export const Config = z
             /** References waiting or running at once; a sample beyond that is dropped (counted), never queued without end. */
             maxPending: z.coerce.number().int().min(1).max(1000).default(4),
             /** How long samples are kept in eval.db. */
-            retention: Duration.default("30d"),
+            retention: Duration.default("720h"),
           })
           .strict()
           .refine((o) => o.sampleRate === 0 || o.reference !== undefined, { message: "eval.online.reference names the reference that answers sampled requests (a cloud provider or a local model)", path: ["reference"] })
