@@ -19,7 +19,7 @@ import type { Counter, Labels } from "../telemetry/metrics.js";
 import { Gauge, type Registry } from "../telemetry/metrics.js";
 import { agreementOf, kindOf, type Answered } from "./agreement.js";
 import type { EvalClient } from "./client.js";
-import type { OnlineSamples, SeriesAgreement } from "./onlineSamples.js";
+import type { OnlineSamples, Series, SeriesAgreement } from "./onlineSamples.js";
 import type { EvalCase } from "./suite.js";
 
 /** A request the device answered whole, as the request core hands it over. */
@@ -103,21 +103,24 @@ export interface OnlineOptions {
   random?: () => number;
 }
 
+const seriesKey = (s: Series) => JSON.stringify([s.model, s.route, s.kind]);
+
 export class OnlineEvaluator {
   private readonly queue = new PQueue({ concurrency: 1 });
-  private series: SeriesAgreement[];
+  /** Each series' agreement, read whole at start and then one series again per sample recorded. */
+  private readonly series: Map<string, SeriesAgreement>;
 
   constructor(private readonly options: OnlineOptions) {
-    this.series = options.samples.agreement(options.window);
+    this.series = new Map(options.samples.agreement(options.window).map((s) => [seriesKey(s), s]));
   }
 
   /** Adds the agreement gauges; a baseline is shown once a series has `window` samples. */
   register(registry: Registry): void {
     const labels = (s: SeriesAgreement): Labels => ({ model: s.model, route: s.route, kind: s.kind });
-    registry.add(new Gauge("edged_eval_agreement", "Online evaluation: mean agreement with the reference over the latest eval.online.window samples", () => this.series.map((s): [Labels, number] => [labels(s), s.current])));
+    registry.add(new Gauge("edged_eval_agreement", "Online evaluation: mean agreement with the reference over the latest eval.online.window samples", () => [...this.series.values()].map((s): [Labels, number] => [labels(s), s.current])));
     registry.add(
       new Gauge("edged_eval_agreement_baseline", "Online evaluation: mean agreement over a series' first eval.online.window samples", () =>
-        this.series.flatMap((s): [Labels, number][] => (s.baseline === undefined ? [] : [[labels(s), s.baseline]])),
+        [...this.series.values()].flatMap((s): [Labels, number][] => (s.baseline === undefined ? [] : [[labels(s), s.baseline]])),
       ),
     );
   }
@@ -162,11 +165,10 @@ export class OnlineEvaluator {
     const { answer: reference, ms: referenceMs } = await this.referenceAnswer(served.request);
     const kind = kindOf(served.answer, reference, served.request.format !== undefined);
     const agreement = await agreementOf(served.answer, reference, kind, options.embed);
+    const series = { model: served.model, route: served.route, kind };
     options.samples.record({
       at: Date.now(),
-      model: served.model,
-      route: served.route,
-      kind,
+      ...series,
       agreement,
       reference: options.reference.name,
       difficulty: served.difficulty,
@@ -176,7 +178,7 @@ export class OnlineEvaluator {
       promptTokens: served.answer.promptTokens,
       completionTokens: served.answer.completionTokens,
     });
-    this.series = options.samples.agreement(options.window);
+    this.series.set(seriesKey(series), options.samples.agreementOf(series, options.window));
     options.outcomes.inc({ outcome: "compared" });
   }
 

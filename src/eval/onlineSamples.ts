@@ -24,11 +24,14 @@ export interface OnlineSample {
   completionTokens: number;
 }
 
-export interface SeriesAgreement {
+/** Which model answered on which route, and how agreement was measured: one series of samples. */
+export interface Series {
   model: string;
   route: string;
   kind: AgreementKind;
-  samples: number;
+}
+
+export interface SeriesAgreement extends Series {
   /** Means of the first and the latest `window` samples; the baseline only once there are `window` of them. */
   baseline?: number;
   current: number;
@@ -47,8 +50,11 @@ export class OnlineSamples {
       insert: this.db.prepare(
         "INSERT INTO online_samples (at, model, route, kind, agreement, reference, difficulty, confidence, local_ms, reference_ms, prompt_tokens, completion_tokens) VALUES (@at, @model, @route, @kind, @agreement, @reference, @difficulty, @confidence, @localMs, @referenceMs, @promptTokens, @completionTokens)",
       ),
-      series: this.db.prepare<[], { model: string; route: string; kind: AgreementKind; n: number }>("SELECT model, route, kind, count(*) AS n FROM online_samples GROUP BY model, route, kind ORDER BY model, route, kind"),
-      first: this.db.prepare<[string, string, string, number], { mean: number }>("SELECT avg(agreement) AS mean FROM (SELECT agreement FROM online_samples WHERE model = ? AND route = ? AND kind = ? ORDER BY id LIMIT ?)"),
+      series: this.db.prepare<[], Series>("SELECT DISTINCT model, route, kind FROM online_samples ORDER BY model, route, kind"),
+      // both read at most `window` rows of the series' index, however many samples are kept
+      first: this.db.prepare<[string, string, string, number], { n: number; mean: number }>(
+        "SELECT count(*) AS n, avg(agreement) AS mean FROM (SELECT agreement FROM online_samples WHERE model = ? AND route = ? AND kind = ? ORDER BY id LIMIT ?)",
+      ),
       latest: this.db.prepare<[string, string, string, number], { mean: number }>("SELECT avg(agreement) AS mean FROM (SELECT agreement FROM online_samples WHERE model = ? AND route = ? AND kind = ? ORDER BY id DESC LIMIT ?)"),
       all: this.db.prepare<[], Row>(
         "SELECT at, model, route, kind, agreement, reference, difficulty, confidence, local_ms AS localMs, reference_ms AS referenceMs, prompt_tokens AS promptTokens, completion_tokens AS completionTokens FROM online_samples ORDER BY id",
@@ -63,14 +69,13 @@ export class OnlineSamples {
 
   /** Every series' baseline and current agreement over `window` samples. */
   agreement(window: number): SeriesAgreement[] {
-    return this.q.series.all().map(({ model, route, kind, n }) => ({
-      model,
-      route,
-      kind,
-      samples: n,
-      ...(n >= window && { baseline: this.q.first.get(model, route, kind, window)!.mean }),
-      current: this.q.latest.get(model, route, kind, window)!.mean,
-    }));
+    return this.q.series.all().map((series) => this.agreementOf(series, window));
+  }
+
+  /** One series' baseline and current agreement over `window` samples. */
+  agreementOf({ model, route, kind }: Series, window: number): SeriesAgreement {
+    const first = this.q.first.get(model, route, kind, window)!;
+    return { model, route, kind, ...(first.n >= window && { baseline: first.mean }), current: this.q.latest.get(model, route, kind, window)!.mean };
   }
 
   all(): OnlineSample[] {
