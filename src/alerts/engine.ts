@@ -7,7 +7,7 @@ import { durationMs } from "../config/duration.js";
 import { SampleHistory } from "./history.js";
 import type { AlertRule } from "./rules.js";
 import { parseExposition } from "./samples.js";
-import { SIGNALS, type Signal } from "./signals.js";
+import { SIGNALS, type Signal, type SignalName } from "./signals.js";
 
 export type AlertState = "inactive" | "pending" | "firing";
 
@@ -48,6 +48,8 @@ interface Tracked {
 export class AlertEngine {
   private readonly tracked: Tracked[];
   private readonly history: SampleHistory;
+  /** The signals the rules watch, each read once per evaluation however many rules share it. */
+  private readonly signals: SignalName[];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -58,6 +60,7 @@ export class AlertEngine {
   ) {
     this.tracked = rules.map((rule) => ({ rule, state: "inactive", value: undefined }));
     this.history = new SampleHistory(Math.max(0, ...rules.map((r) => SIGNALS[r.signal].windowMs)));
+    this.signals = [...new Set(rules.map((r) => r.signal))];
   }
 
   /** Evaluates now and every `intervalMs` until stopped (the timer never keeps the process alive). */
@@ -78,7 +81,7 @@ export class AlertEngine {
     const at = this.now();
     this.evaluatedAt = at;
     const samples = parseExposition(this.metricsText());
-    this.history.push(at, Object.fromEntries([...new Set(this.tracked.map((t) => t.rule.signal))].map((name) => [name, SIGNALS[name].reduce(samples)])));
+    this.history.push(at, Object.fromEntries(this.signals.map((name) => [name, SIGNALS[name].reduce(samples)])));
     for (const t of this.tracked) {
       const { rule } = t;
       const signal: Signal = SIGNALS[rule.signal];
