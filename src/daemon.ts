@@ -343,7 +343,7 @@ export async function startDaemon(config: Config, log: Log, options: DaemonOptio
     if (!swaps.length) return [];
     const store = new EvalStore(join(config.dataDir, "eval.db"));
     try {
-      return await runGate(gate!, swaps, { url: `http://${host}:${address.port}`, apiKey: running.security.apiKeys[0], embeddingModel: embeddingEntry?.id ?? "", store });
+      return await runGate(gate!, swaps, { url: daemon.url, apiKey: running.security.apiKeys[0], embeddingModel: embeddingEntry?.id ?? "", store });
     } finally {
       store.close();
     }
