@@ -44,7 +44,7 @@ function tune(route: string, setting: Tuning["setting"], samples: OnlineSample[]
   if (!samples.length) return undefined;
   const candidates = [...new Set([current, ...values])].map((v) => outcome(samples, v, escalates(v), o.agreeAt)).sort((a, b) => a.escalated - b.escalated || a.value - b.value);
   const proposed = candidates.find((c) => (c.keptAgreement ?? 0) >= o.target);
-  return { route, setting, samples: samples.length, current: outcome(samples, current, escalates(current), o.agreeAt), proposed, candidates };
+  return { route, setting, samples: samples.length, current: candidates.find((c) => c.value === current)!, proposed, candidates };
 }
 
 export function tuneRouter(samples: readonly OnlineSample[], router: RouterConfig, o: { agreeAt: number; target: number }): Tuning[] {
