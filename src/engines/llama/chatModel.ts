@@ -37,6 +37,13 @@ export type ChatMessage =
 /** Functions offered to the model, rendered by its chat template. */
 export type OfferedFunctions = Record<string, { description?: string; params?: Record<string, unknown> }>;
 
+/**
+ * Background work evaluates its prompt this many tokens at a time, looking for its abort between steps: one
+ * evaluation cannot be interrupted, and a whole prompt at once on a model of realistic size holds a request that
+ * arrives meanwhile up by hundreds of milliseconds (interactive prompts go in one batch, which is fastest).
+ */
+const BACKGROUND_PREFILL_STEP = 16;
+
 const parsed = (text: string): unknown => {
   try {
     return JSON.parse(text);
@@ -359,12 +366,23 @@ export class LlamaChatModel {
         contextShift: { strategy: "eraseBeginning" },
         evaluationPriority: options.evaluationPriority,
       } as const;
+      let rest = lease.rest;
+      if (background) {
+        // the sequence holds exactly what it evaluated between steps, so an abort here keeps it for reuse
+        for (; rest.length > BACKGROUND_PREFILL_STEP; rest = rest.slice(BACKGROUND_PREFILL_STEP)) {
+          clean = false;
+          await sequence.evaluateWithoutGeneratingNewTokens(rest.slice(0, BACKGROUND_PREFILL_STEP), { evaluationPriority: options.evaluationPriority });
+          clean = true;
+          signal.throwIfAborted();
+        }
+        clean = false;
+      }
       const tokens = wanted
-        ? this.withLogprobs(sequence.evaluateWithMetadata(lease.rest, { confidence: true, probabilities: wanted.top > 0 }, evaluateOptions), wanted.top, (entry) => {
+        ? this.withLogprobs(sequence.evaluateWithMetadata(rest, { confidence: true, probabilities: wanted.top > 0 }, evaluateOptions), wanted.top, (entry) => {
             pending.push(entry);
             options.onLogprob?.(entry);
           })
-        : sequence.evaluate(lease.rest, evaluateOptions);
+        : sequence.evaluate(rest, evaluateOptions);
       let eog = true; // the generator ends without a token only at an end-of-generation token
       /** Takes one token of the answer; true when the answer ends with it. */
       const take = (token: Token): boolean => {
