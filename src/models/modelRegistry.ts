@@ -76,8 +76,7 @@ export interface ModelCard {
 function cardOf(m: ModelEntry, created: number): ModelCard {
   const base = { id: m.id, object: "model" as const, created, owned_by: "edged" as const };
   if (m.engine === "onnx") return { ...base, dimensions: m.dimensions, capabilities: { chat: false, completion: false, tools: false, json_schema: false, logprobs: false, embeddings: true } };
-  // tool calling is not served yet
-  return { ...base, context_length: m.contextSize, capabilities: { chat: true, completion: true, tools: false, json_schema: true, logprobs: true, embeddings: false } };
+  return { ...base, context_length: m.contextSize, capabilities: { chat: true, completion: true, tools: true, json_schema: true, logprobs: true, embeddings: false } };
 }
 
 export interface ResidentInfo {

@@ -29,7 +29,7 @@ test("version, tags, ps and show", async () => {
   assert.match(tags.models[0]!.digest, /^[0-9a-f]{64}$/);
   assert.deepEqual((await ollama.ps()).models.map((m) => m.name), [MODEL]);
   const show = await ollama.show({ model: MODEL });
-  assert.deepEqual(show.capabilities, ["completion"]);
+  assert.deepEqual(show.capabilities, ["completion", "tools"]);
   assert.equal((show.model_info as unknown as Record<string, unknown>)["llama.context_length"], 512);
 });
 

@@ -252,7 +252,7 @@ test("/tokenize and /detokenize speak llama.cpp server's shape; bad token ids ar
 test("GET /v1/models/{id} lists context length and capabilities", async () => {
   const chat = (await openai.models.retrieve(CHAT)) as unknown as { context_length: number; capabilities: Record<string, boolean> };
   assert.ok(chat.context_length > 0);
-  assert.deepEqual(chat.capabilities, { chat: true, completion: true, tools: false, json_schema: true, logprobs: true, embeddings: false });
+  assert.deepEqual(chat.capabilities, { chat: true, completion: true, tools: true, json_schema: true, logprobs: true, embeddings: false });
   const embed = (await openai.models.retrieve("edged-embed:q4")) as unknown as { dimensions: number; capabilities: Record<string, boolean> };
   assert.equal(embed.capabilities.embeddings, true);
   assert.ok(embed.dimensions > 0);

@@ -107,7 +107,7 @@ export function ollamaModelRoutes(deps: OllamaModelDeps): Route[] {
           parameters: parameters(entry),
           ...shown,
           details: details(entry),
-          capabilities: entry.engine === "llama" ? ["completion"] : ["embedding"],
+          capabilities: entry.engine === "llama" ? ["completion", "tools"] : ["embedding"],
           modified_at: modified,
         });
       },
