@@ -25,6 +25,9 @@ import { probe } from "./hardware/probe.js";
 import { liveSources } from "./hardware/sources.js";
 import { hardwareRoute, type HardwareView } from "./http/admin/hardware.js";
 import { adminRoutes } from "./http/admin/health.js";
+import { consoleRoutes } from "./console/routes.js";
+import { recentRequestsRoute } from "./http/admin/requests.js";
+import { benchmarkRoutes } from "./http/admin/benchmarks.js";
 import { anthropicRoutes } from "./http/anthropic/messages.js";
 import { responsesRoutes } from "./http/responses/routes.js";
 import { RESPONSE_MIGRATIONS, ResponseStore } from "./responses/responseStore.js";
@@ -240,7 +243,7 @@ export async function startDaemon(config: Config, log: Log, options: DaemonOptio
     log,
     onLoadFailed: (id) => metrics.modelLoadFailures.inc({ model: id }),
   });
-  const metrics = new ServerMetrics(() => [...lanes.byDevice.values()]);
+  const metrics = new ServerMetrics(() => [...lanes.byDevice.entries()]);
   metrics.watchStorage(storage);
   let constraints: JsonConstraints | undefined;
   const memoryDb = openDatabase(join(config.dataDir, "memory.db"), MEMORY_MIGRATIONS, config.memory.durability);
@@ -308,6 +311,9 @@ export async function startDaemon(config: Config, log: Log, options: DaemonOptio
     ...ollamaStoreRoutes({ catalog, models, config, runtime: () => runtime, log }),
     ...memoryRoutes(memory, config.limits),
     ...queueRoutes({ routing: routerSide.routing, jobs: routerSide.jobs, limits: config.limits, toolPermissions }),
+    recentRequestsRoute(routerSide.routing.recent),
+    ...benchmarkRoutes(),
+    ...(config.console.enabled ? consoleRoutes() : []),
   ]);
   const guard = new Guard({ host: config.host, port: config.port, ...config.security });
   const http = new HttpServer(routes, guard, {

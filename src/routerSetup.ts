@@ -2,6 +2,7 @@
  * The router and its side paths, composed for the daemon: cloud providers, the token budget (usage.db), the
  * connectivity watcher, the offline queue (queue.db) and its replay worker, and their metrics.
  */
+import { RecentRoutes } from "./telemetry/recentRoutes.js";
 import { join } from "node:path";
 import { durationMs } from "./config/duration.js";
 import type { Config } from "./config/schema.js";
@@ -28,7 +29,7 @@ import type { Registry } from "./telemetry/metrics.js";
 import { RouterMetrics } from "./telemetry/routerMetrics.js";
 
 export interface RouterSide {
-  routing: RoutingDeps & { queue: ChatDeferral };
+  routing: RoutingDeps & { queue: ChatDeferral; recent: RecentRoutes };
   jobs: JobStore;
   /** Finished jobs past offline.retention, and budget hours no window counts any more. */
   chores: Chore[];
@@ -108,7 +109,7 @@ export function startRouterSide(config: Config, deps: { models: ModelRegistry; r
   };
   const retentionMs = durationMs(config.offline.retention);
   return {
-    routing: { router, metrics, budget, queue, connectivity, observer, log },
+    routing: { router, metrics, budget, queue, connectivity, observer, log, recent: new RecentRoutes() },
     jobs,
     chores: [
       { what: "offline_jobs", run: () => FinishedStatus.options.reduce((n, status) => n + jobs.purge({ status, olderThanMs: retentionMs }), 0) },

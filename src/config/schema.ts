@@ -187,6 +187,13 @@ export const Config = z
       })
       .strict()
       .prefault({}),
+    console: z
+      .object({
+        /** The web console at / (static files from the package, under the same guard as the API). */
+        enabled: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     housekeeping: z
       .object({
         /** How often finished offline jobs, stored responses and spent budget hours past their retention are purged. */

@@ -209,26 +209,27 @@ export class RoutedRequest {
       metrics.latency.observe(actualMs / 1000, { route });
       metrics.budget.inc({ route, met: String(actualMs <= this.input.budgetMs) });
     }
-    log(
-      JSON.stringify({
-        event: "route",
-        model: this.request.model,
-        route,
-        reason: decision.reason,
-        served_by: this.servedBy,
-        fallback: this.fallback,
-        cascade: this.cascade,
-        budget_ms: this.input.budgetMs,
-        predicted_ms: decision.predictedMs === undefined ? undefined : Math.round(decision.predictedMs),
-        actual_ms: Math.round(actualMs * 10) / 10,
-        decision_ms: Math.round(routed.decisionMs * 1000) / 1000,
-        prompt_tokens: this.input.promptTokens,
-        max_tokens: this.input.maxTokens,
-        redactions: routed.redactions,
-        difficulty: routed.difficulty,
-        path: this.ctx.url.pathname,
-      }),
-    );
+    const record = {
+      event: "route",
+      model: this.request.model,
+      route,
+      reason: decision.reason,
+      served_by: this.servedBy,
+      fallback: this.fallback,
+      cascade: this.cascade,
+      budget_ms: this.input.budgetMs,
+      predicted_ms: decision.predictedMs === undefined ? undefined : Math.round(decision.predictedMs),
+      actual_ms: Math.round(actualMs * 10) / 10,
+      decision_ms: Math.round(routed.decisionMs * 1000) / 1000,
+      prompt_tokens: this.input.promptTokens,
+      max_tokens: this.input.maxTokens,
+      redactions: routed.redactions,
+      difficulty: routed.difficulty,
+      path: this.ctx.url.pathname,
+      at: new Date().toISOString(),
+    };
+    log(JSON.stringify(record));
+    this.deps.routing.recent?.push(record);
     if (route === "local" && this.servedBy === "local" && this.answer) {
       const { input } = this;
       this.deps.routing.online?.offer({

@@ -1,4 +1,5 @@
 /** What the routed chat endpoint needs besides generation: the router and its side paths. */
+import type { RecentRoutes } from "../telemetry/recentRoutes.js";
 import type { ConnectivityWatcher } from "../offline/connectivity.js";
 import type { Job } from "../offline/job.js";
 import type { ChainObserver } from "../router/cloudChain.js";
@@ -25,6 +26,8 @@ export interface RoutingDeps {
   observer: ChainObserver;
   /** The request log: one JSON line per routed request. */
   log: (line: string) => void;
+  /** The latest of those records, for GET /v1/requests. */
+  recent?: RecentRoutes;
   /** Online evaluation, when sampled: told of each answer the device gave whole. */
   online?: { offer(served: Served): void };
 }

@@ -50,10 +50,13 @@ export class Guard {
     if (!host || !this.hosts.has(hostname(host).toLowerCase())) throw apiErrors.forbiddenHost(host);
   }
 
-  /** Rejects disallowed browser origins; returns the CORS headers for an allowed one. */
+  /**
+   * Rejects disallowed browser origins; returns the CORS headers for an allowed one. A page this server served
+   * (the console) calls it from its own origin, which needs no CORS: that origin names the Host already checked.
+   */
   checkOrigin(req: IncomingMessage): Record<string, string> {
     const origin = req.headers.origin;
-    if (origin === undefined) return {};
+    if (origin === undefined || sameOrigin(origin, req.headers.host)) return {};
     if (!this.origins.has(origin)) throw apiErrors.forbiddenOrigin(origin);
     return { "access-control-allow-origin": origin, vary: "Origin" };
   }
@@ -72,6 +75,12 @@ export class Guard {
     const given = Buffer.from(apiKeyOf(req) ?? "");
     if (!this.keys.some((k) => k.length === given.length && timingSafeEqual(k, given))) throw apiErrors.unauthorized();
   }
+}
+
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (!host || !URL.canParse(origin)) return false;
+  const url = new URL(origin);
+  return url.protocol === "http:" && url.host === host.toLowerCase();
 }
 
 /** The request's API key: an `Authorization: Bearer <key>` header, or Anthropic's `x-api-key`. */

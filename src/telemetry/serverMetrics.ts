@@ -25,12 +25,12 @@ export class ServerMetrics {
   readonly modelLoadFailures = this.registry.add(new Counter("edged_model_load_failures_total", "Models that could not be loaded (file missing or changed, too big, a bad file), by model"));
   readonly purged = this.registry.add(new Counter("edged_purged_total", "Rows removed past their retention, by what (offline_jobs, stored_responses, budget_hours, expired_memories)"));
 
-  /** `lanes` lists the device lanes. */
-  constructor(lanes: () => SchedulerView[]) {
-    const sum = (read: (s: SchedulerView) => number) => () => lanes().reduce((n, s) => n + read(s), 0);
-    this.registry.add(new Gauge("edged_queue_depth", "Requests waiting for a slot", sum((s) => s.waiting)));
-    this.registry.add(new Gauge("edged_slots_busy", "Slots generating now", sum((s) => s.busy)));
-    this.registry.add(new Gauge("edged_slots_total", "Slots of the device lanes", sum((s) => s.slots)));
+  /** `lanes` lists the device lanes by device. */
+  constructor(lanes: () => [string, SchedulerView][]) {
+    const byDevice = (read: (s: SchedulerView) => number) => () => lanes().map(([device, lane]): [Labels, number] => [{ device }, read(lane)]);
+    this.registry.add(new Gauge("edged_queue_depth", "Requests waiting for a slot, by device lane", byDevice((s) => s.waiting)));
+    this.registry.add(new Gauge("edged_slots_busy", "Slots generating now, by device lane", byDevice((s) => s.busy)));
+    this.registry.add(new Gauge("edged_slots_total", "Slots of each device lane", byDevice((s) => s.slots)));
     registerProcessMetrics(this.registry);
   }
 

@@ -43,9 +43,10 @@ function start(body: object, headers: Record<string, string> = {}) {
   return { response, abort: () => controller.abort() };
 }
 
+/** A gauge summed over its device lanes. */
 async function gauge(name: string): Promise<number> {
   const text = await (await fetch(`${daemon.url}/metrics`)).text();
-  return Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)![1]);
+  return [...text.matchAll(new RegExp(`^${name}\\{device="\\w+"\\} (\\d+)$`, "gm"))].reduce((n, m) => n + Number(m[1]), 0);
 }
 
 async function until(what: () => Promise<boolean>, label: string): Promise<void> {

@@ -184,8 +184,8 @@ test("metrics count requests, tokens and time to first token", async () => {
   assert.match(text, /edged_http_requests_total\{route="\/v1\/chat\/completions",status="200"\} \d+/);
   assert.match(text, /edged_time_to_first_token_seconds_count\{model="edged-kjv:q4_k_m"\} \d+/);
   assert.match(text, /edged_completion_tokens_total\{model="edged-kjv:q4_k_m"\} \d+/);
-  assert.match(text, /edged_queue_depth 0/);
-  assert.match(text, /edged_slots_busy \d/);
+  assert.match(text, /edged_queue_depth\{device="cpu"\} 0/);
+  assert.match(text, /edged_slots_busy\{device="cpu"\} \d/);
   assert.equal((await fetch(`${daemon.url}/health`)).status, 200);
   assert.equal((await fetch(`${daemon.url}/ready`)).status, 200);
 });

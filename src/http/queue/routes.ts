@@ -1,10 +1,12 @@
 /**
  * The offline queue over HTTP: POST /v1/queue takes a chat request for the cloud and answers 202 with its job
  * (the same job again for a repeated Idempotency-Key); GET /v1/queue/{id} shows its status and, once done, its
- * chat.completion; GET /v1/queue lists jobs.
+ * chat.completion, GET /v1/queue/{id}/events its history; GET /v1/queue lists jobs and DELETE /v1/queue purges
+ * finished ones.
  */
 import { z } from "zod";
-import { JobStatus } from "../../offline/job.js";
+import { Duration, durationMs } from "../../config/duration.js";
+import { FinishedStatus, JobStatus } from "../../offline/job.js";
 import type { JobStore } from "../../offline/jobStore.js";
 import { guardMessages } from "../../router/redaction.js";
 import { readJsonBody } from "../body.js";
@@ -25,6 +27,8 @@ const QueueRequest = ChatCompletionRequest.extend({
 });
 
 const ListQuery = z.object({ status: JobStatus.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100), after: z.string().optional() });
+/** Finished jobs of one status last changed at least `older_than` ago (all of them by default). */
+const PurgeQuery = z.object({ status: FinishedStatus, older_than: Duration.default(0) }).strict();
 
 export function queueRoutes(deps: {
   routing: Required<Pick<RoutingDeps, "queue">> & RoutingDeps;
@@ -33,6 +37,11 @@ export function queueRoutes(deps: {
   toolPermissions?: ToolPermissions;
 }): Route[] {
   const { router, queue } = deps.routing;
+  const jobOf = (id: string) => {
+    const job = deps.jobs.get(id);
+    if (!job) throw new ApiError(404, `No queued job ${id}`, "invalid_request_error", "job_not_found", "id");
+    return job;
+  };
   return [
     {
       method: "POST",
@@ -66,13 +75,14 @@ export function queueRoutes(deps: {
         sendJson(ctx.res, created ? 202 : 200, queue.view(job), { location: `/v1/queue/${job.id}`, ...(guard.total ? { "x-edged-redactions": String(guard.total) } : {}) });
       },
     },
+    { method: "GET", path: "/v1/queue/{id}", handle: async (ctx) => sendJson(ctx.res, 200, jobView(jobOf(ctx.params.id!))) },
+    { method: "GET", path: "/v1/queue/{id}/events", handle: async (ctx) => sendJson(ctx.res, 200, { object: "list", data: deps.jobs.events(jobOf(ctx.params.id!).id) }) },
     {
-      method: "GET",
-      path: "/v1/queue/{id}",
+      method: "DELETE",
+      path: "/v1/queue",
       async handle(ctx) {
-        const job = deps.jobs.get(ctx.params.id!);
-        if (!job) throw new ApiError(404, `No queued job ${ctx.params.id}`, "invalid_request_error", "job_not_found", "id");
-        sendJson(ctx.res, 200, jobView(job));
+        const query = PurgeQuery.parse(Object.fromEntries(ctx.url.searchParams));
+        sendJson(ctx.res, 200, { object: "queue.purge", status: query.status, purged: deps.jobs.purge({ status: query.status, olderThanMs: durationMs(query.older_than) }) });
       },
     },
     {

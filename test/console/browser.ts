@@ -1,0 +1,43 @@
+/**
+ * A real Chromium driven over the DevTools protocol (puppeteer-core; the browser is the system's, never
+ * downloaded). Where none is installed the console's browser tests skip saying so, unless EDGED_REQUIRE_BROWSER is
+ * set (CI installs Chromium and sets it, so there they fail instead).
+ */
+import { existsSync } from "node:fs";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+
+const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable"];
+
+export function chromiumPath(): string | undefined {
+  const given = process.env.EDGED_CHROMIUM;
+  if (given) return given;
+  const found = CANDIDATES.find((path) => existsSync(path));
+  if (!found && process.env.EDGED_REQUIRE_BROWSER) throw new Error("no Chromium found (set EDGED_CHROMIUM, or install the chromium package)");
+  return found;
+}
+
+export function launchBrowser(executablePath: string): Promise<Browser> {
+  // the sandbox needs user namespaces that containers and root often lack; the pages are this daemon's own
+  return puppeteer.launch({ executablePath, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"] });
+}
+
+/** What went wrong in a page: script errors, console errors and Content-Security-Policy violations. */
+export interface PageTrouble {
+  errors: string[];
+}
+
+/** A new page that records its troubles (CSP violations are reported from inside the page, as they happen). */
+export async function watchedPage(browser: Browser): Promise<{ page: Page; trouble: PageTrouble }> {
+  const page = await browser.newPage();
+  const trouble: PageTrouble = { errors: [] };
+  page.on("pageerror", (error) => trouble.errors.push(`page error: ${(error as Error).message}`));
+  page.on("console", (message) => {
+    // a refused or missing resource is the daemon answering (401 before a key, say), which the tests check by behaviour
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) trouble.errors.push(`console error: ${message.text()}`);
+  });
+  await page.exposeFunction("__reportViolation", (text: string) => trouble.errors.push(`CSP violation: ${text}`));
+  await page.evaluateOnNewDocument(() => {
+    document.addEventListener("securitypolicyviolation", (e) => (window as unknown as { __reportViolation(t: string): void }).__reportViolation(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  return { page, trouble };
+}
