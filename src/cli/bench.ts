@@ -51,6 +51,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
     description: "what online evaluation (eval.online) costs interactive TTFT, sampling against off in alternating rounds",
     load: async () => (await import("../../benchmarks/online.js")).runOnlineBench,
   },
+  console: {
+    description: "the console in Chromium: its size, the overview's first paint, and long tasks while the daemon serves streaming clients",
+    load: async () => (await import("../../benchmarks/console.js")).runConsoleBench,
+  },
   offline: {
     description: "the offline queue: requests deferred while the cloud is down, replayed through SIGKILLs; lost, duplicated, throughput",
     load: async () => (await import("../../benchmarks/offline.js")).runOfflineBench,

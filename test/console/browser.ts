@@ -1,24 +1,16 @@
 /**
- * A real Chromium driven over the DevTools protocol (puppeteer-core; the browser is the system's, never
- * downloaded). Where none is installed the console's browser tests skip saying so, unless EDGED_REQUIRE_BROWSER is
- * set (CI installs Chromium and sets it, so there they fail instead).
+ * A real Chromium for the console's tests (see benchmarks/harness/browser.ts). Where none is installed they skip
+ * saying so, unless EDGED_REQUIRE_BROWSER is set (CI installs Chromium and sets it, so there they fail instead).
  */
-import { existsSync } from "node:fs";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
+import { findChromium } from "../../benchmarks/harness/browser.js";
 
-const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable"];
+export { launchChromium as launchBrowser } from "../../benchmarks/harness/browser.js";
 
 export function chromiumPath(): string | undefined {
-  const given = process.env.EDGED_CHROMIUM;
-  if (given) return given;
-  const found = CANDIDATES.find((path) => existsSync(path));
+  const found = findChromium();
   if (!found && process.env.EDGED_REQUIRE_BROWSER) throw new Error("no Chromium found (set EDGED_CHROMIUM, or install the chromium package)");
   return found;
-}
-
-export function launchBrowser(executablePath: string): Promise<Browser> {
-  // the sandbox needs user namespaces that containers and root often lack; the pages are this daemon's own
-  return puppeteer.launch({ executablePath, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"] });
 }
 
 /** What went wrong in a page: script errors, console errors and Content-Security-Policy violations. */

@@ -1,29 +1,33 @@
 /**
  * The console at / in a real Chromium against the real daemon: served with a strict Content-Security-Policy and
  * nothing from elsewhere; each page fed by the public API; model output and memory content shown as text, never
- * run; a key asked for once and kept for the tab; usable at 360 px, by keyboard, and in the dark.
+ * run; a key asked for once and kept for the tab; usable at 360 px, by keyboard, and in the dark. Each page is
+ * saved as a screenshot at 1280 and 360 px in .cache/console-screenshots/ (ignored), for a person to look at.
  */
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "puppeteer-core";
 import { startFakeCloud, type FakeCloud } from "../fakeCloud/fakeCloud.js";
 import { chromiumPath, launchBrowser, watchedPage, type PageTrouble } from "./browser.js";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
-import { scratchDir } from "../helpers/paths.js";
+import { ROOT, scratchDir } from "../helpers/paths.js";
 
 const MODEL = "edged-kjv:q4_k_m";
 const KEY = "console-key-1234";
 const XSS = `<img src=x onerror="window.__xss = 'ran'">`;
+const SCREENSHOTS = join(ROOT, ".cache", "console-screenshots");
 const chromium = chromiumPath();
 const skip = chromium ? false : "no Chromium is installed (install the chromium package, or set EDGED_CHROMIUM)";
 let cloud: FakeCloud;
 let daemon: RunningDaemon;
 let browser: Browser;
 
+const configs = scratchDir("edged-console-");
+let written = 0;
 async function configFile(config: object): Promise<string> {
-  const file = join(scratchDir(), "edged.json");
+  const file = join(configs, `edged-${++written}.json`);
   await writeFile(file, JSON.stringify(config));
   return file;
 }
@@ -32,6 +36,8 @@ before(async () => {
   cloud = await startFakeCloud();
   const config = await configFile({
     cloud: { providers: [{ id: "echo", kind: "openai", baseUrl: cloud.openaiBaseUrl, model: "gpt-fake" }] },
+    // an offline job is retried soon after the cloud comes back
+    offline: { probeInterval: "200ms", retryBaseMs: 50, retryMaxMs: 200 },
     // "cloud-echo" always goes to the fake cloud, which repeats what it was told
     router: { routes: [{ model: "cloud-echo", local: MODEL, cloud: ["echo"], difficultyThreshold: 0 }] },
   });
@@ -54,6 +60,12 @@ async function open(name: string, width = 1280): Promise<{ page: Page; trouble: 
   await watched.page.goto(`${daemon.url}/#/${name}`);
   await watched.page.waitForSelector("main h1");
   return watched;
+}
+
+/** Saves what the page shows now, whole, at its viewport's width. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}-${page.viewport()!.width}.png`) as `${string}.png`, fullPage: true });
 }
 
 const textOf = (page: Page, selector: string) => page.$eval(selector, (e) => (e as HTMLElement).innerText);
@@ -152,6 +164,7 @@ test("overview: readiness, the loaded models with their placement, the lanes and
   assert.match(text, /cpu/);
   const hardware = (await (await api("/v1/hardware")).json()) as { cpu: { model: string } };
   assert.ok(text.includes(hardware.cpu.model), "the probe's CPU is shown");
+  await screenshot(page, "overview");
   assert.deepEqual(trouble.errors, []);
   await page.close();
 });
@@ -178,6 +191,13 @@ test("playground: a chat streams from the device with its route, TTFT and decode
   await page.waitForFunction(() => [...document.querySelectorAll(".turn.assistant .meta")].filter((e) => e.textContent!.includes("TTFT")).length === 2, { timeout: 60_000 });
   const last = (await (await api("/v1/requests?limit=1")).json()) as { data: { prompt_tokens: number }[] };
   assert.ok(last.data[0]!.prompt_tokens > 12, "the second request held the whole conversation");
+  await screenshot(page, "playground");
+  // a refused request shows the server's own message
+  await page.$eval("#pg-model", (e) => ((e as HTMLInputElement).value = "no-such-model"));
+  await page.type("#pg-prompt", "Hello");
+  await page.click("form.playground button[type=submit]");
+  await waitForText(page, ".transcript .state.error", "404");
+  assert.match(await textOf(page, ".transcript .state.error"), /no-such-model/);
   assert.deepEqual(trouble.errors, []);
   await page.close();
 });
@@ -240,6 +260,7 @@ test("memory: versions with actor and reason, a diff, rollback, forget with a ch
   const head = ((await (await api("/v1/memory/verify")).json()) as { head: { hash: string } }).head.hash;
   assert.ok((await textOf(page, ".chain")).includes(head), "the head hash shown is the chain's");
   assert.match(await textOf(page, ".chain .verdict"), /The chain holds/);
+  await screenshot(page, "memory");
   assert.deepEqual(trouble.errors, []);
   await page.close();
 });
@@ -255,17 +276,25 @@ test("traffic: latency, token and status charts, routing decisions and the lates
   assert.match(text, /local\s+\S+/);
   // each chart gets a point once two readings of /metrics are apart
   await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>("figure.chart")].every((f) => Number(f.dataset.points) >= 2), { timeout: 60_000 });
+  await screenshot(page, "traffic");
   assert.deepEqual(trouble.errors, []);
   await page.close();
 });
 
-test("cloud and queue: the provider's breaker and outcomes, jobs by status with their history, purge after a confirmation", { skip }, async () => {
+test("cloud and queue: the provider's breaker and outcomes, an offline job listed until the cloud is back, its history, purge after a confirmation", { skip }, async () => {
+  await cloud.goOffline();
   const job = (await (await api("/v1/queue", { method: "POST", body: JSON.stringify({ model: "cloud-echo", messages: [{ role: "user", content: "for the page" }] }) })).json()) as { id: string };
   const { page, trouble } = await open("cloud");
   await waitForText(page, "main table", "echo");
   assert.match(await textOf(page, "main"), /echo\s+closed/);
-  await page.select("#queue-status", "done");
+  await page.select("#queue-status", "queued");
   await waitForText(page, "main table", job.id);
+  await waitForText(page, "main", "The cloud is unreachable");
+  await screenshot(page, "cloud");
+  await cloud.goOnline();
+  await page.select("#queue-status", "done");
+  // the row of the done list, not the queued list's row still on screen
+  await page.waitForFunction((id: string) => [...document.querySelectorAll("main tr")].some((tr) => tr.textContent!.includes(id) && tr.textContent!.includes("done")), { timeout: 60_000 }, job.id);
   await page.click(`xpath/.//button[.='${job.id}']`);
   await waitForText(page, ".item", "History");
   assert.match(await textOf(page, ".item"), /enqueued/);
@@ -285,6 +314,7 @@ test("models: every model with what it can do, and the quantization results with
   const text = await textOf(page, "main");
   assert.match(text, /Q4_K_M/);
   assert.match(text, /tools/);
+  await screenshot(page, "models");
   assert.deepEqual(trouble.errors, []);
   await page.close();
 });
@@ -320,6 +350,7 @@ test("at 360 px nothing overflows, the keyboard reaches every page with a visibl
     await page.waitForFunction(() => !document.querySelector("main .state.loading"), { timeout: 60_000 });
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 360, `${name} is ${width} px wide at 360`);
+    await screenshot(page, name);
   }
   await page.goto(`${daemon.url}/`);
   await page.waitForSelector("main h1");

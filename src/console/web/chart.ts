@@ -10,6 +10,12 @@ declare global {
 const KEEP_SECONDS = 5 * 60;
 const COLORS = ["#2f7ed8", "#d9534f", "#5cb85c", "#f0ad4e", "#8e6bbf", "#4aa3a3"];
 
+/** The five minutes up to the latest point (up to now before there is one). */
+function window5(latest: number | null): [number, number] {
+  const end = latest !== null && Number.isFinite(latest) ? latest : Date.now() / 1000;
+  return [end - KEEP_SECONDS, end];
+}
+
 export class TimeChart {
   private readonly plot: uPlot;
   private readonly data: number[][];
@@ -30,7 +36,7 @@ export class TimeChart {
         series: [{}, ...series.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: false, value: (_: uPlot, v: number | null) => (v === null ? "–" : `${v.toFixed(v < 10 ? 2 : 0)} ${unit}`) }))],
         axes: [{}, { label: unit, size: 60 }],
         // always the last five minutes, so a glance compares like with like however long the page was open
-        scales: { x: { time: true, range: (_u: uPlot, _min: number, max: number) => [max - KEEP_SECONDS, max] } },
+        scales: { x: { time: true, range: (_u: uPlot, _min: number | null, max: number | null) => window5(max) } },
       },
       this.data as uPlot.AlignedData,
       this.box,
