@@ -6,6 +6,7 @@
  * counter's total), not the samples themselves: an hour's window of evaluations then costs kilobytes, however many
  * routes and statuses the metrics have.
  */
+import { numberOf, quantile as histogramQuantile } from "../console/web/exposition.js";
 import { largest, total, type Samples } from "./samples.js";
 
 const MINUTE = 60_000;
@@ -35,20 +36,8 @@ function buckets(samples: Samples, name: string): Reading {
 
 /** The q-quantile of the observations between two readings of `buckets`, interpolated inside its bucket as Prometheus does. */
 function quantile(now: Reading, then: Reading, q: number): number | undefined {
-  const sorted = Object.keys(now)
-    .map((le) => [Number(le), now[le]! - (then[le] ?? 0)] as const)
-    .sort(([a], [b]) => a - b);
-  const all = sorted.at(-1)?.[1] ?? 0;
-  if (all <= 0) return undefined;
-  const rank = q * all;
-  let below = 0;
-  let lower = 0;
-  for (const [le, count] of sorted) {
-    if (count >= rank) return le === Infinity ? lower : lower + (le - lower) * ((rank - below) / Math.max(count - below, 1e-9));
-    below = count;
-    lower = le;
-  }
-  return lower;
+  const bounds = (r: Reading) => Object.entries(r).map(([le, n]): [number, number] => [numberOf(le), n]).sort(([a], [b]) => a - b);
+  return histogramQuantile(q, bounds(now), bounds(then));
 }
 
 /** A reading of one value, absent when there is none. */

@@ -62,6 +62,13 @@ test("slow requests: pending at once, firing after 5 minutes, resolved once the 
   assert.deepEqual(f.seen("SlowRequests"), ["pending", "firing", "resolved"]);
 });
 
+test("requests slower than the last bucket count at its bound, as histogram_quantile has it: they fire SlowRequests", () => {
+  const f = fixture();
+  f.run(6 * MINUTE, () => f.latency.observe(20, { route: "/v1/chat/completions" }));
+  assert.equal(f.stateOf("SlowRequests"), "firing");
+  assert.equal(f.engine.alerts().find((a) => a.name === "SlowRequests")!.value, 10, "the highest finite bound");
+});
+
 test("error rate over 2 % for 5 minutes fires critical, and resolves when errors stop", () => {
   const f = fixture();
   const traffic = (errors: boolean) => () => {

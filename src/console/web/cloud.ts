@@ -5,7 +5,7 @@
 import { json, text } from "./api.js";
 import { fill, h, section, state, table } from "./dom.js";
 import { confirmed, poll, type Page } from "./page.js";
-import { named, parseMetrics, type Sample } from "./prometheus.js";
+import { named, parseMetrics, type Sample } from "./exposition.js";
 
 interface Job {
   id: string;

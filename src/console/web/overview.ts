@@ -2,7 +2,7 @@
 import { call, json, text } from "./api.js";
 import { bytes, definitionList, fill, h, section, state, table } from "./dom.js";
 import { poll, type Page } from "./page.js";
-import { named, parseMetrics } from "./prometheus.js";
+import { named, parseMetrics } from "./exposition.js";
 
 interface Inventory {
   platform: string;

@@ -7,7 +7,7 @@ import { json, text } from "./api.js";
 import { TimeChart } from "./chart.js";
 import { fill, h, ms, section, state, table } from "./dom.js";
 import { poll, type Page } from "./page.js";
-import { buckets, named, parseMetrics, quantile, total, type Sample } from "./prometheus.js";
+import { buckets, named, parseMetrics, quantile, total, type Sample } from "./exposition.js";
 
 const EVERY_MS = 2000;
 /** Readings a point's quantiles and rates span (about ten seconds). */

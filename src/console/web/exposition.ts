@@ -1,4 +1,8 @@
-/** Reading /metrics (the Prometheus text format) in the page: samples by name and labels, and histogram quantiles. */
+/**
+ * Reading the Prometheus text format (what GET /metrics serves): samples with their labels, and the quantile of a
+ * histogram's observations between two readings. Pure code with neither DOM nor Node: the console's pages load it
+ * in the browser, and the daemon's alert engine uses the same functions, so both read the metrics alike.
+ */
 export interface Sample {
   name: string;
   labels: Record<string, string>;
@@ -7,6 +11,9 @@ export interface Sample {
 
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+const unescape = (v: string) => v.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
+/** A bucket's upper bound or a value: `+Inf` is Infinity (Number() would make it NaN). */
+export const numberOf = (text: string): number => (text === "+Inf" ? Infinity : text === "-Inf" ? -Infinity : Number(text));
 
 export function parseMetrics(text: string): Sample[] {
   const samples: Sample[] = [];
@@ -15,8 +22,8 @@ export function parseMetrics(text: string): Sample[] {
     const m = LINE.exec(line);
     if (!m) continue;
     const labels: Record<string, string> = {};
-    for (const [, key, value] of (m[2] ?? "").matchAll(LABEL)) labels[key!] = value!.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
-    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
+    for (const [, key, value] of (m[2] ?? "").matchAll(LABEL)) labels[key!] = unescape(value!);
+    samples.push({ name: m[1]!, labels, value: numberOf(m[3]!) });
   }
   return samples;
 }
@@ -31,15 +38,16 @@ export function buckets(samples: Sample[], name: string, keep: (labels: Record<s
   const byBound = new Map<number, number>();
   for (const s of named(samples, `${name}_bucket`)) {
     if (!keep(s.labels)) continue;
-    const bound = s.labels.le === "+Inf" ? Infinity : Number(s.labels.le);
+    const bound = numberOf(s.labels.le ?? "+Inf");
     byBound.set(bound, (byBound.get(bound) ?? 0) + s.value);
   }
   return [...byBound.entries()].sort((a, b) => a[0] - b[0]);
 }
 
 /**
- * The q-quantile of the observations between two readings of a histogram's buckets, interpolated within its
- * bucket as Prometheus's histogram_quantile does; undefined when nothing was observed in between.
+ * The q-quantile of the observations between two readings of a histogram's buckets (cumulative counts by bound,
+ * ascending), interpolated within its bucket as Prometheus's histogram_quantile does: in the +Inf bucket it is
+ * the highest finite bound. Undefined when nothing was observed in between.
  */
 export function quantile(q: number, now: [number, number][], before: [number, number][] = []): number | undefined {
   const earlier = new Map(before);
