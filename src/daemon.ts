@@ -28,6 +28,7 @@ import { adminRoutes } from "./http/admin/health.js";
 import { consoleRoutes } from "./console/routes.js";
 import { recentRequestsRoute } from "./http/admin/requests.js";
 import { benchmarkRoutes } from "./http/admin/benchmarks.js";
+import { budgetsRoute } from "./http/admin/budgets.js";
 import { anthropicRoutes } from "./http/anthropic/messages.js";
 import { responsesRoutes } from "./http/responses/routes.js";
 import { RESPONSE_MIGRATIONS, ResponseStore } from "./responses/responseStore.js";
@@ -312,6 +313,7 @@ export async function startDaemon(config: Config, log: Log, options: DaemonOptio
     ...memoryRoutes(memory, config.limits),
     ...queueRoutes({ routing: routerSide.routing, jobs: routerSide.jobs, limits: config.limits, toolPermissions }),
     recentRequestsRoute(routerSide.routing.recent),
+    budgetsRoute(routerSide.routing.budget),
     ...benchmarkRoutes(),
     ...(config.console.enabled ? consoleRoutes() : []),
   ]);

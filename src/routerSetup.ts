@@ -29,7 +29,7 @@ import type { Registry } from "./telemetry/metrics.js";
 import { RouterMetrics } from "./telemetry/routerMetrics.js";
 
 export interface RouterSide {
-  routing: RoutingDeps & { queue: ChatDeferral; recent: RecentRoutes };
+  routing: RoutingDeps & { queue: ChatDeferral; recent: RecentRoutes; budget: TokenBudget };
   jobs: JobStore;
   /** Finished jobs past offline.retention, and budget hours no window counts any more. */
   chores: Chore[];

@@ -72,6 +72,7 @@ export class TokenBudget {
         "INSERT INTO cloud_usage (key_id, hour, tokens) VALUES (?, ?, ?) ON CONFLICT (key_id, hour) DO UPDATE SET tokens = tokens + excluded.tokens",
       ),
       prune: db.prepare<[number]>("DELETE FROM cloud_usage WHERE hour <= ?"),
+      keys: db.prepare<[number], { key_id: string }>("SELECT DISTINCT key_id FROM cloud_usage WHERE hour > ? ORDER BY key_id"),
     };
   }
 
@@ -131,6 +132,13 @@ export class TokenBudget {
   usage(keyId: string): BudgetUsage {
     const hour = Math.floor(this.now() / HOUR_MS);
     return totals(this.buckets(keyId, hour), hour);
+  }
+
+  /** Every key that spent cloud tokens in the last day, with what it spent, and the limits. */
+  overview(): { limits: TokenBudgetLimits; keys: (BudgetUsage & { keyId: string })[] } {
+    const hour = Math.floor(this.now() / HOUR_MS);
+    const ids = new Set([...this.q.keys.all(hour - DAY_HOURS).map((r) => r.key_id), ...this.unwritten.keys()]);
+    return { limits: this.limits, keys: [...ids].sort().map((keyId) => ({ keyId, ...this.usage(keyId) })) };
   }
 
   /** New limits (a configuration reload); what each key spent stays counted. */

@@ -146,6 +146,12 @@ test("the API the console reads: recent routing records, a job's history, purgin
   assert.ok(purge.purged >= 1);
   assert.equal((await api(`/v1/queue/${job.id}`)).status, 404);
 
+  const spent = (await (await api("/v1/budgets")).json()) as { limits: { per_hour: number | null }; data: { key_id: string; day_tokens: number }[] };
+  assert.equal(spent.limits.per_hour, null);
+  assert.equal(spent.data.length, 1, "the anonymous caller spent the queued job's tokens");
+  assert.equal(spent.data[0]!.key_id, "anonymous");
+  assert.ok(spent.data[0]!.day_tokens > 0);
+
   const quant = await api("/v1/benchmarks/quant");
   assert.equal(quant.status, 200);
   assert.ok(Array.isArray(((await quant.json()) as { llama: unknown[] }).llama));
@@ -290,6 +296,7 @@ test("cloud and queue: the provider's breaker and outcomes, an offline job liste
   await page.select("#queue-status", "queued");
   await waitForText(page, "main table", job.id);
   await waitForText(page, "main", "The cloud is unreachable");
+  assert.match(await textOf(page, "main"), /Cloud token budgets[\s\S]*anonymous/);
   await screenshot(page, "cloud");
   await cloud.goOnline();
   await page.select("#queue-status", "done");

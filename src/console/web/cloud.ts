@@ -1,9 +1,10 @@
 /**
- * Cloud and queue: each provider's circuit breaker and how its calls ended (from /metrics), and the offline
+ * Cloud and queue: each provider's circuit breaker and how its calls ended (from /metrics), the cloud tokens
+ * each API key spent against its budget (GET /v1/budgets), and the offline
  * queue's jobs by status (GET /v1/queue) with one job's record and history, and purging finished jobs.
  */
 import { json, text } from "./api.js";
-import { fill, h, section, state, table } from "./dom.js";
+import { field, fill, h, section, state, table } from "./dom.js";
 import { confirmed, poll, type Page } from "./page.js";
 import { named, parseMetrics, type Sample } from "./exposition.js";
 
@@ -28,6 +29,11 @@ interface JobEvent {
   detail: string | null;
 }
 
+interface Budgets {
+  limits: { per_hour: number | null; per_day: number | null };
+  data: { key_id: string; hour_tokens: number; day_tokens: number }[];
+}
+
 const FINISHED = ["done", "dead", "expired"];
 const BREAKER = ["closed", "half-open", "open"];
 const when = (s: number | null) => (s === null ? "–" : new Date(s * 1000).toLocaleString());
@@ -47,11 +53,20 @@ function providers(samples: Sample[]): HTMLElement {
   );
 }
 
+function budgets(b: Budgets): HTMLElement {
+  const of = (used: number, limit: number | null) => (limit === null ? String(used) : `${used} of ${limit} (${Math.round((100 * used) / limit)} %)`);
+  return section(
+    "Cloud token budgets",
+    h("p", {}, `Limits per key: ${b.limits.per_hour ?? "none"} an hour, ${b.limits.per_day ?? "none"} a day.`),
+    b.data.length ? table(["key id", "this hour", "last 24 hours"], b.data.map((k) => [h("code", {}, k.key_id), of(k.hour_tokens, b.limits.per_hour), of(k.day_tokens, b.limits.per_day)])) : state("empty", "No key spent cloud tokens in the last day."),
+  );
+}
+
 export const cloud: Page = {
   title: "Cloud and queue",
   show(view, signal) {
     const top = h("div");
-    const status = h("select", { id: "queue-status" }, h("option", { value: "" }, "any status"), ["queued", "running", "done", "dead", "expired"].map((s) => h("option", { value: s }, s)));
+    const status = h("select", {}, h("option", { value: "" }, "any status"), ["queued", "running", "done", "dead", "expired"].map((s) => h("option", { value: s }, s)));
     const jobs = h("div", { "aria-live": "polite" });
     const job = h("div", { class: "item" });
     const open = (id: string) =>
@@ -79,8 +94,11 @@ export const cloud: Page = {
         }),
       ),
     );
-    fill(view, h("h1", { tabindex: "-1" }, "Cloud and queue"), top, section("Offline queue", h("div", { class: "field" }, h("label", { for: "queue-status" }, "Status"), status), jobs, purge, purged), job);
-    poll(top, 3000, signal, async () => fill(top, providers(parseMetrics(await text("/metrics")))));
+    fill(view, h("h1", { tabindex: "-1" }, "Cloud and queue"), top, section("Offline queue", field("Status", status, "queue-status"), jobs, purge, purged), job);
+    poll(top, 3000, signal, async () => {
+      const [metrics, spent] = await Promise.all([text("/metrics"), json<Budgets>("/v1/budgets")]);
+      fill(top, providers(parseMetrics(metrics)), budgets(spent));
+    });
     /** What the list shows now: it is redrawn only when that changes, so a row being clicked or focused stays put. */
     let shown = "";
     const list = async () => {

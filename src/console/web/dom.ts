@@ -55,6 +55,12 @@ export function state(kind: "loading" | "empty" | "error", message: string): HTM
   return h("p", { class: `state ${kind}`, role: kind === "error" ? "alert" : undefined }, message);
 }
 
+/** A labelled form control. */
+export function field(label: string, control: HTMLElement, id: string): HTMLElement {
+  control.id = id;
+  return h("div", { class: "field" }, h("label", { for: id }, label), control);
+}
+
 export function definitionList(pairs: [string, Child | Child[]][]): HTMLElement {
   return h("dl", {}, pairs.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
 }

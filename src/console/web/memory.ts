@@ -4,7 +4,7 @@
  * chain verified with its head hash. Every piece of content is shown as text.
  */
 import { json } from "./api.js";
-import { definitionList, fill, h, section, state, table } from "./dom.js";
+import { definitionList, field, fill, h, section, state, table } from "./dom.js";
 import { diffWords } from "./diff.js";
 import { action, confirmed, type Page } from "./page.js";
 
@@ -48,11 +48,6 @@ interface ChainReport {
 const when = (ms: number) => new Date(ms).toLocaleString();
 const path = (id: string) => `/v1/memory/${encodeURIComponent(id)}`;
 const ACTOR = "console";
-
-function field(label: string, control: HTMLElement, id: string): HTMLElement {
-  control.id = id;
-  return h("div", { class: "field" }, h("label", { for: id }, label), control);
-}
 
 function diffView(before: Version, after: Version): HTMLElement {
   if (before.content === null || after.content === null) return state("empty", "A forgotten version has no content to compare.");

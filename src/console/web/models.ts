@@ -57,6 +57,14 @@ async function benchmark<T>(name: string): Promise<T | undefined> {
   }
 }
 
+/** A benchmark's latest results in `target`: when they were measured, their table and the chart the benchmark drew. */
+function benchmarkSection<T>(target: HTMLElement, name: string, title: string, signal: AbortSignal, rows: (r: T) => HTMLElement): void {
+  void Promise.all([benchmark<T & { date: string }>(name), chart(name, signal)]).then(
+    ([r, image]) => fill(target, section(title, r ? [h("p", {}, `Measured ${new Date(r.date).toLocaleString()}.`), rows(r), image] : state("empty", `No results yet: run edged bench ${name}.`))),
+    (error: Error) => fill(target, state("error", error.message)),
+  );
+}
+
 export const models: Page = {
   title: "Models",
   show(view, signal) {
@@ -85,45 +93,17 @@ export const models: Page = {
       },
       (error: Error) => fill(list, state("error", error.message)),
     );
-    void Promise.all([benchmark<{ date: string; llama: QuantRow[] }>("quant"), chart("quant", signal)]).then(
-      ([r, image]) =>
-        fill(
-          quant,
-          section(
-            "Quantization (edged bench quant)",
-            r
-              ? [
-                  h("p", {}, `Measured ${new Date(r.date).toLocaleString()}.`),
-                  table(
-                    ["type", "file", "bits/weight", "decode tok/s", "decode vs F16", "Δ perplexity", "KL mean", "top-1 agreement"],
-                    r.llama.map((q) => [q.type, bytes(q.fileBytes), q.bitsPerWeight.toFixed(2), q.decodeTokPerSec.toFixed(0), `${q.decodeRatio.toFixed(2)}×`, `${q.deltaPerplexityPct.toFixed(1)} %`, q.klMean.toFixed(4), `${(q.top1Agreement * 100).toFixed(1)} %`]),
-                  ),
-                  image,
-                ]
-              : state("empty", "No results yet: run edged bench quant."),
-          ),
-        ),
-      (error: Error) => fill(quant, state("error", error.message)),
+    benchmarkSection<{ llama: QuantRow[] }>(quant, "quant", "Quantization (edged bench quant)", signal, (r) =>
+      table(
+        ["type", "file", "bits/weight", "decode tok/s", "decode vs F16", "Δ perplexity", "KL mean", "top-1 agreement"],
+        r.llama.map((q) => [q.type, bytes(q.fileBytes), q.bitsPerWeight.toFixed(2), q.decodeTokPerSec.toFixed(0), `${q.decodeRatio.toFixed(2)}×`, `${q.deltaPerplexityPct.toFixed(1)} %`, q.klMean.toFixed(4), `${(q.top1Agreement * 100).toFixed(1)} %`]),
+      ),
     );
-    void Promise.all([benchmark<{ date: string; results: PeerRow[] }>("peer"), chart("peer", signal)]).then(
-      ([r, image]) =>
-        fill(
-          peer,
-          section(
-            "Speed against llama.cpp's server (edged bench peer)",
-            r
-              ? [
-                  h("p", {}, `Measured ${new Date(r.date).toLocaleString()}.`),
-                  table(
-                    ["model", "settings", "decode tok/s", "vs llama-server", "4 clients tok/s", "vs llama-server"],
-                    r.results.map((p) => [p.model, p.mode, p.edged.decode.toFixed(0), ratio(p.edged.decode, p.llamaServer?.decode), p.edged.aggregate4.toFixed(0), ratio(p.edged.aggregate4, p.llamaServer?.aggregate4)]),
-                  ),
-                  image,
-                ]
-              : state("empty", "No results yet: run edged bench peer."),
-          ),
-        ),
-      (error: Error) => fill(peer, state("error", error.message)),
+    benchmarkSection<{ results: PeerRow[] }>(peer, "peer", "Speed against llama.cpp's server (edged bench peer)", signal, (r) =>
+      table(
+        ["model", "settings", "decode tok/s", "vs llama-server", "4 clients tok/s", "vs llama-server"],
+        r.results.map((p) => [p.model, p.mode, p.edged.decode.toFixed(0), ratio(p.edged.decode, p.llamaServer?.decode), p.edged.aggregate4.toFixed(0), ratio(p.edged.aggregate4, p.llamaServer?.aggregate4)]),
+      ),
     );
   },
 };

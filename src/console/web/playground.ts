@@ -4,7 +4,7 @@
  * the router chose and why, its TTFT and its decode rate.
  */
 import { json, stream } from "./api.js";
-import { fill, h, ms, state } from "./dom.js";
+import { field, fill, h, ms, state } from "./dom.js";
 import type { Page } from "./page.js";
 
 interface Message {
@@ -27,11 +27,6 @@ interface Chunk {
 }
 
 const ROUTE_HEADERS = ["x-edged-route", "x-edged-route-reason", "x-edged-predicted-ms", "x-edged-cloud-target", "x-edged-fallback", "x-edged-cascade", "x-edged-redactions", "x-edged-tools-removed"];
-
-function field(label: string, control: HTMLElement, id: string): HTMLElement {
-  control.id = id;
-  return h("div", { class: "field" }, h("label", { for: id }, label), control);
-}
 
 /** A JSON textarea's value, parsed, or undefined when empty; a parse error names the field. */
 function parsedJson(area: HTMLTextAreaElement, what: string): unknown {
