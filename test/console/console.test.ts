@@ -198,12 +198,28 @@ test("playground: a chat streams from the device with its route, TTFT and decode
   const last = (await (await api("/v1/requests?limit=1")).json()) as { data: { prompt_tokens: number }[] };
   assert.ok(last.data[0]!.prompt_tokens > 12, "the second request held the whole conversation");
   await screenshot(page, "playground");
+  // a response schema: the answer is JSON that holds it
+  await page.click("details summary");
+  await page.type("#pg-tools", "[not json");
+  await page.type("#pg-prompt", "The LORD is my shepherd");
+  await page.click("form.playground button[type=submit]");
+  await waitForText(page, ".transcript .state.error", "Tools is not JSON");
+  await page.$eval("#pg-tools", (e) => ((e as HTMLTextAreaElement).value = ""));
+  await page.$eval("#pg-max-tokens", (e) => ((e as HTMLInputElement).value = "200"));
+  await page.type("#pg-schema", JSON.stringify({ type: "object", properties: { verse: { type: "string", enum: ["shepherd", "light"] }, chapter: { type: "integer" } }, required: ["verse", "chapter"] }));
+  await page.click("form.playground button[type=submit]");
+  await page.waitForFunction(() => [...document.querySelectorAll(".turn.assistant .meta")].filter((e) => e.textContent!.includes("TTFT")).length === 3, { timeout: 60_000 });
+  const answers = await page.$$eval(".turn.assistant .answer", (list) => list.map((e) => e.textContent!));
+  const parsed = JSON.parse(answers.at(-1)!) as { verse: string; chapter: number };
+  assert.ok(["shepherd", "light"].includes(parsed.verse) && Number.isInteger(parsed.chapter));
+  assert.match((await page.$$eval(".turn.assistant .meta", (list) => list.map((e) => e.textContent!))).at(-1)!, /finished: stop/);
+  await page.$eval("#pg-schema", (e) => ((e as HTMLTextAreaElement).value = ""));
   // a refused request shows the server's own message
   await page.$eval("#pg-model", (e) => ((e as HTMLInputElement).value = "no-such-model"));
   await page.type("#pg-prompt", "Hello");
   await page.click("form.playground button[type=submit]");
   await waitForText(page, ".transcript .state.error", "404");
-  assert.match(await textOf(page, ".transcript .state.error"), /no-such-model/);
+  assert.match((await page.$$eval(".transcript .state.error", (list) => list.map((e) => e.textContent!))).at(-1)!, /^404: .*no-such-model/);
   assert.deepEqual(trouble.errors, []);
   await page.close();
 });

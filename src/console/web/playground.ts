@@ -133,6 +133,7 @@ export const playground: Page = {
       let firstAt: number | undefined;
       let route = "";
       let usage: Chunk["usage"];
+      let finish: string | undefined;
       let text = "";
       const calls: ToolCall[] = [];
       const showCalls = () => calls.map((c) => `${c.function.name}(${c.function.arguments})`).join("\n");
@@ -151,6 +152,7 @@ export const playground: Page = {
               const chunk = JSON.parse(data) as Chunk;
               if (chunk.error) throw new Error(chunk.error.message);
               if (chunk.usage) usage = chunk.usage;
+              finish = chunk.choices?.[0]?.finish_reason ?? finish;
               const delta = chunk.choices?.[0]?.delta;
               if (delta?.content) {
                 firstAt ??= performance.now();
@@ -173,7 +175,7 @@ export const playground: Page = {
         history.push({ role: "assistant", content: text || null, ...(calls.length && { tool_calls: calls }) });
         const decodeMs = firstAt === undefined ? 0 : done - firstAt;
         const rate = usage && usage.completion_tokens > 1 && decodeMs > 0 ? `${(((usage.completion_tokens - 1) * 1000) / decodeMs).toFixed(1)} tok/s` : "–";
-        meta.textContent = [route, `TTFT ${ms(firstAt === undefined ? undefined : firstAt - started)}`, `${usage?.completion_tokens ?? "?"} tokens`, rate, `total ${ms(done - started)}`].filter(Boolean).join(" · ");
+        meta.textContent = [route, `TTFT ${ms(firstAt === undefined ? undefined : firstAt - started)}`, `${usage?.completion_tokens ?? "?"} tokens`, rate, `total ${ms(done - started)}`, finish && `finished: ${finish}`].filter(Boolean).join(" · ");
         meta.dataset.ttft = String(firstAt === undefined ? "" : firstAt - started);
       } catch (error) {
         history.pop(); // the question stays on screen; the next request is sent without it
