@@ -6,7 +6,7 @@
  */
 import { gzipSync } from "node:zlib";
 import { pathToFileURL } from "node:url";
-import type { Browser } from "puppeteer-core";
+import type { Browser } from "playwright-core";
 import { z } from "zod";
 import { consoleAssets } from "../src/console/routes.js";
 import { fixed, formatTable } from "../src/report/table.js";
@@ -36,7 +36,7 @@ async function firstPaint(browser: Browser, daemon: BenchDaemon, runs: number): 
   const paint: number[] = [];
   const data: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const context = await browser.createBrowserContext(); // nothing cached from the run before
+    const context = await browser.newContext(); // nothing cached from the run before
     const page = await context.newPage();
     await page.goto(`${daemon.url}/#/overview`);
     await page.waitForSelector("main .ready");
@@ -51,7 +51,7 @@ async function firstPaint(browser: Browser, daemon: BenchDaemon, runs: number): 
 /** Long tasks of a page over `seconds`, with `clients` streaming chats running meanwhile or not. */
 async function longTasks(browser: Browser, daemon: BenchDaemon, name: string, clients: number, seconds: number): Promise<{ count: number; maxMs: number; totalMs: number }> {
   const page = await browser.newPage();
-  await page.evaluateOnNewDocument(() => {
+  await page.addInitScript(() => {
     const seen: number[] = [];
     (globalThis as unknown as { __longTasks: number[] }).__longTasks = seen;
     new PerformanceObserver((list) => list.getEntries().forEach((e) => seen.push(e.duration))).observe({ type: "longtask" as "mark", buffered: true }); // a browser entry type Node's typings do not list

@@ -58,7 +58,14 @@ function boundsOf(flags: Flags): Partial<Record<SeriesName, number>> {
   };
 }
 
-/** The slope per hour of each series over the second half of the run, and its fitted line. */
+/** Minutes of each window whose lowest sample is the series' floor there. */
+const FLOOR_WINDOW_MINUTES = 5;
+
+/**
+ * The slope per hour of each series over the second half of the run, and its fitted line; and the slope of its
+ * floor (the lowest sample of each five minutes). Transient allocations and when the last full GC ran swing RSS
+ * and heap by more than a bound's worth of growth within minutes; a leak raises the floor, which they do not.
+ */
 function trends(samples: readonly Sample[]) {
   const end = samples.at(-1)?.minutes ?? 0;
   const half = samples.filter((s) => s.minutes >= end / 2);
@@ -68,9 +75,15 @@ function trends(samples: readonly Sample[]) {
       const ys = half.map((s) => s[name]);
       const perHour = slope(xs, ys);
       const at = (minutes: number) => mean(ys) + perHour * (minutes / 60 - mean(xs));
-      return [name, { perHour, from: half[0]?.minutes ?? 0, to: end, at }];
+      const floors = new Map<number, number>();
+      for (const s of half) {
+        const w = Math.floor(s.minutes / FLOOR_WINDOW_MINUTES);
+        floors.set(w, Math.min(floors.get(w) ?? Infinity, s[name]));
+      }
+      const floorPerHour = slope([...floors.keys()].map((w) => ((w + 0.5) * FLOOR_WINDOW_MINUTES) / 60), [...floors.values()]);
+      return [name, { perHour, floorPerHour, from: half[0]?.minutes ?? 0, to: end, at }];
     }),
-  ) as Record<SeriesName, { perHour: number; from: number; to: number; at: (minutes: number) => number }>;
+  ) as Record<SeriesName, { perHour: number; floorPerHour: number; from: number; to: number; at: (minutes: number) => number }>;
 }
 
 /** Checks the pending jobs until none is left (the cloud is up by then) or the time is up. */
@@ -149,8 +162,8 @@ export async function runSoakBench(argv: string[]): Promise<void> {
   const series = (Object.keys(SERIES) as SeriesName[]).map((name) => {
     const values = samples.map((s) => s[name]);
     const bound = bounds[name];
-    const perHour = fitted[name].perHour;
-    return { name, ...SERIES[name], first: values[0]!, last: values.at(-1)!, max: Math.max(...values), perHour, bound: bound ?? null, ok: bound === undefined || !(perHour > bound) };
+    const { perHour, floorPerHour } = fitted[name];
+    return { name, ...SERIES[name], first: values[0]!, last: values.at(-1)!, max: Math.max(...values), perHour, floorPerHour, bound: bound ?? null, ok: bound === undefined || !(perHour > bound) };
   });
   const requests = Object.values(tallies).reduce((n, t) => n + t.unexpected + Object.values(t.outcomes).reduce((a, b) => a + b, 0), 0);
   const unexpected = Object.values(tallies).reduce((n, t) => n + t.unexpected, 0);
@@ -164,6 +177,7 @@ export async function runSoakBench(argv: string[]): Promise<void> {
         { header: "last", value: (r) => fixed(r.last, 1) },
         { header: "max", value: (r) => fixed(r.max, 1) },
         { header: "slope/h, 2nd half", value: (r) => fixed(r.perHour, 2) },
+        { header: "floor slope/h", value: (r) => fixed(r.floorPerHour, 2) },
         { header: "bound/h", value: (r) => (r.bound === null ? "-" : fixed(r.bound, 1)) },
         { header: "", value: (r) => (r.ok ? "ok" : "OVER"), align: "left" },
       ],

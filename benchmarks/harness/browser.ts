@@ -1,6 +1,6 @@
-/** The system's Chromium (never downloaded), driven over the DevTools protocol by puppeteer-core. */
+/** The system's Chromium (never downloaded), driven over the DevTools protocol by playwright-core. */
 import { existsSync } from "node:fs";
-import puppeteer, { type Browser } from "puppeteer-core";
+import { chromium, type Browser } from "playwright-core";
 
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable"];
 
@@ -11,5 +11,5 @@ export function findChromium(): string | undefined {
 
 export function launchChromium(executablePath: string): Promise<Browser> {
   // the sandbox needs user namespaces that containers and root often lack; the pages are this daemon's own
-  return puppeteer.launch({ executablePath, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"] });
+  return chromium.launch({ executablePath, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"] });
 }

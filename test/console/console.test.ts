@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import type { Browser, Page } from "puppeteer-core";
+import type { Browser, Page } from "playwright-core";
 import { startFakeCloud, type FakeCloud } from "../fakeCloud/fakeCloud.js";
 import { chromiumPath, launchBrowser, watchedPage, type PageTrouble } from "./browser.js";
 import { startDaemon, type RunningDaemon } from "../helpers/daemon.js";
@@ -55,8 +55,7 @@ const api = (path: string, init: RequestInit = {}) => fetch(`${daemon.url}${path
 
 /** Opens a page of the console and waits for its heading. */
 async function open(name: string, width = 1280): Promise<{ page: Page; trouble: PageTrouble }> {
-  const watched = await watchedPage(browser);
-  await watched.page.setViewport({ width, height: 800 });
+  const watched = await watchedPage(browser, width);
   await watched.page.goto(`${daemon.url}/#/${name}`);
   await watched.page.waitForSelector("main h1");
   return watched;
@@ -65,12 +64,12 @@ async function open(name: string, width = 1280): Promise<{ page: Page; trouble: 
 /** Saves what the page shows now, whole, at its viewport's width. */
 async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}-${page.viewport()!.width}.png`) as `${string}.png`, fullPage: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}-${page.viewportSize()!.width}.png`) as `${string}.png`, fullPage: true });
 }
 
 const textOf = (page: Page, selector: string) => page.$eval(selector, (e) => (e as HTMLElement).innerText);
 const waitForText = (page: Page, selector: string, text: string) =>
-  page.waitForFunction((s: string, t: string) => [...document.querySelectorAll(s)].some((e) => (e as HTMLElement).innerText.includes(t)), { timeout: 60_000 }, selector, text);
+  page.waitForFunction(([s, t]) => [...document.querySelectorAll(s!)].some((e) => (e as HTMLElement).innerText.includes(t!)), [selector, text], { timeout: 60_000 });
 
 test("the page and every file it loads come from the daemon, with a strict Content-Security-Policy and no inline script", async () => {
   const page = await fetch(`${daemon.url}/`);
@@ -194,7 +193,7 @@ test("playground: a chat streams from the device with its route, TTFT and decode
   // a second turn carries the first in its history
   await page.type("#pg-prompt", "And the earth");
   await page.click("form.playground button[type=submit]");
-  await page.waitForFunction(() => [...document.querySelectorAll(".turn.assistant .meta")].filter((e) => e.textContent!.includes("TTFT")).length === 2, { timeout: 60_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll(".turn.assistant .meta")].filter((e) => e.textContent!.includes("TTFT")).length === 2, undefined, { timeout: 60_000 });
   const last = (await (await api("/v1/requests?limit=1")).json()) as { data: { prompt_tokens: number }[] };
   assert.ok(last.data[0]!.prompt_tokens > 12, "the second request held the whole conversation");
   await screenshot(page, "playground");
@@ -208,7 +207,7 @@ test("playground: a chat streams from the device with its route, TTFT and decode
   await page.$eval("#pg-max-tokens", (e) => ((e as HTMLInputElement).value = "200"));
   await page.type("#pg-schema", JSON.stringify({ type: "object", properties: { verse: { type: "string", enum: ["shepherd", "light"] }, chapter: { type: "integer" } }, required: ["verse", "chapter"] }));
   await page.click("form.playground button[type=submit]");
-  await page.waitForFunction(() => [...document.querySelectorAll(".turn.assistant .meta")].filter((e) => e.textContent!.includes("TTFT")).length === 3, { timeout: 60_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll(".turn.assistant .meta")].filter((e) => e.textContent!.includes("TTFT")).length === 3, undefined, { timeout: 60_000 });
   const answers = await page.$$eval(".turn.assistant .answer", (list) => list.map((e) => e.textContent!));
   const parsed = JSON.parse(answers.at(-1)!) as { verse: string; chapter: number };
   assert.ok(["shepherd", "light"].includes(parsed.verse) && Number.isInteger(parsed.chapter));
@@ -250,7 +249,7 @@ test("memory: versions with actor and reason, a diff, rollback, forget with a ch
   await api(`/v1/memory/${item.id}`, { method: "PATCH", body: JSON.stringify({ content: "The LORD is my shepherd I shall not want", actor: "tester", reason: "completed the verse" }) });
   const { page, trouble } = await open("memory");
   await page.type("#mem-query", "shepherd");
-  await page.select("#mem-mode", "keyword");
+  await page.selectOption("#mem-mode", "keyword");
   await page.type("#mem-namespace", "console");
   await page.click("form.search button[type=submit]");
   await waitForText(page, "main table button.link", "shepherd");
@@ -260,24 +259,24 @@ test("memory: versions with actor and reason, a diff, rollback, forget with a ch
   assert.equal(await page.$eval(".diff ins", (e) => e.textContent), " I shall not want");
 
   // rollback asks first; Cancel leaves everything as it was
-  const rollback = async () => (await page.$$("xpath/.//button[starts-with(., 'Roll back to v1')]"))[0]!;
-  await (await rollback()).click();
-  await page.click("xpath/.//button[.='Cancel']");
+  const rollback = () => page.getByRole("button", { name: "Roll back to v1" });
+  await rollback().click();
+  await page.getByRole("button", { name: "Cancel", exact: true }).click();
   assert.equal(((await (await api(`/v1/memory/${item.id}`)).json()) as { version: number }).version, 2);
-  await (await rollback()).click();
-  await page.click("xpath/.//button[starts-with(., 'Yes, roll back')]");
+  await rollback().click();
+  await page.getByRole("button", { name: "Yes, roll back" }).click();
   await waitForText(page, ".item", "rolled back in the console");
   const rolled = (await (await api(`/v1/memory/${item.id}`)).json()) as { version: number; content: string };
   assert.deepEqual([rolled.version, rolled.content], [3, "The LORD is my shepherd"]);
 
-  await page.click("xpath/.//button[.='Forget']");
-  await page.click("xpath/.//button[.='Yes, forget']");
+  await page.getByRole("button", { name: "Forget", exact: true }).click();
+  await page.getByRole("button", { name: "Yes, forget", exact: true }).click();
   await waitForText(page, ".receipt", "audit_hash");
-  await page.click("xpath/.//button[.='Check the receipt']");
+  await page.getByRole("button", { name: "Check the receipt", exact: true }).click();
   await waitForText(page, ".receipt .verdict", "The receipt holds");
   assert.equal((await api(`/v1/memory/${item.id}`)).status, 404, "the item is gone");
 
-  await page.click("xpath/.//button[.='Verify the audit chain']");
+  await page.getByRole("button", { name: "Verify the audit chain", exact: true }).click();
   await waitForText(page, ".chain", "Head hash");
   const head = ((await (await api("/v1/memory/verify")).json()) as { head: { hash: string } }).head.hash;
   assert.ok((await textOf(page, ".chain")).includes(head), "the head hash shown is the chain's");
@@ -297,7 +296,7 @@ test("traffic: latency, token and status charts, routing decisions and the lates
   assert.match(text, /Routing decisions/);
   assert.match(text, /local\s+\S+/);
   // each chart gets a point once two readings of /metrics are apart
-  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>("figure.chart")].every((f) => Number(f.dataset.points) >= 2), { timeout: 60_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>("figure.chart")].every((f) => Number(f.dataset.points) >= 2), undefined, { timeout: 60_000 });
   await screenshot(page, "traffic");
   assert.deepEqual(trouble.errors, []);
   await page.close();
@@ -309,20 +308,20 @@ test("cloud and queue: the provider's breaker and outcomes, an offline job liste
   const { page, trouble } = await open("cloud");
   await waitForText(page, "main table", "echo");
   assert.match(await textOf(page, "main"), /echo\s+closed/);
-  await page.select("#queue-status", "queued");
+  await page.selectOption("#queue-status", "queued");
   await waitForText(page, "main table", job.id);
   await waitForText(page, "main", "The cloud is unreachable");
   assert.match(await textOf(page, "main"), /Cloud token budgets[\s\S]*anonymous/);
   await screenshot(page, "cloud");
   await cloud.goOnline();
-  await page.select("#queue-status", "done");
+  await page.selectOption("#queue-status", "done");
   // the row of the done list, not the queued list's row still on screen
-  await page.waitForFunction((id: string) => [...document.querySelectorAll("main tr")].some((tr) => tr.textContent!.includes(id) && tr.textContent!.includes("done")), { timeout: 60_000 }, job.id);
-  await page.click(`xpath/.//button[.='${job.id}']`);
+  await page.waitForFunction((id) => [...document.querySelectorAll("main tr")].some((tr) => tr.textContent!.includes(id) && tr.textContent!.includes("done")), job.id, { timeout: 60_000 });
+  await page.getByRole("button", { name: job.id, exact: true }).click();
   await waitForText(page, ".item", "History");
   assert.match(await textOf(page, ".item"), /enqueued/);
-  await page.click("xpath/.//button[.='Purge done']");
-  await page.click("xpath/.//button[.='Yes, purge done']");
+  await page.getByRole("button", { name: "Purge done", exact: true }).click();
+  await page.getByRole("button", { name: "Yes, purge done", exact: true }).click();
   await waitForText(page, "main", "Purged");
   assert.equal((await api(`/v1/queue/${job.id}`)).status, 404);
   assert.deepEqual(trouble.errors, []);
@@ -333,7 +332,7 @@ test("models: every model with what it can do, and the quantization results with
   const { page, trouble } = await open("models");
   await waitForText(page, "main table", MODEL);
   await waitForText(page, "main", "Quantization");
-  await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>("img.bench-chart")].some((i) => i.complete && i.naturalWidth > 0), { timeout: 60_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>("img.bench-chart")].some((i) => i.complete && i.naturalWidth > 0), undefined, { timeout: 60_000 });
   const text = await textOf(page, "main");
   assert.match(text, /Q4_K_M/);
   assert.match(text, /tools/);
@@ -370,7 +369,7 @@ test("at 360 px nothing overflows, the keyboard reaches every page with a visibl
   for (const name of ["overview", "traffic", "playground", "cloud", "memory", "models"]) {
     await page.goto(`${daemon.url}/#/${name}`);
     await page.waitForSelector("main h1");
-    await page.waitForFunction(() => !document.querySelector("main .state.loading"), { timeout: 60_000 });
+    await page.waitForFunction(() => !document.querySelector("main .state.loading"), undefined, { timeout: 60_000 });
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 360, `${name} is ${width} px wide at 360`);
     await screenshot(page, name);
@@ -392,9 +391,9 @@ test("at 360 px nothing overflows, the keyboard reaches every page with a visibl
   await page.waitForFunction(() => document.activeElement?.textContent === "Models and quantization");
   assert.equal(await page.evaluate(() => location.hash), "#/models");
 
-  await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
+  await page.emulateMedia({ colorScheme: "dark" });
   const dark = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-  await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
+  await page.emulateMedia({ colorScheme: "light" });
   const light = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert.equal(light, "rgb(255, 255, 255)");
   assert.equal(dark, "rgb(21, 24, 28)");

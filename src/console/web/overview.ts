@@ -56,7 +56,7 @@ function models(loaded: Loaded[]): HTMLElement {
           ["model", "device", "placement", "memory", "in use", "keep-alive"],
           loaded.map((m) => [
             m.id,
-            `${m.device}${m.threads ? `, ${m.threads} threads` : ""}${m.onnx_provider ? `, ${m.onnx_provider}` : ""}`,
+            `${m.device}${m.threads ? `, ${m.threads} threads` : ""}${m.onnx_provider ? `, ONNX ${m.onnx_provider} provider` : ""}`,
             m.placement,
             `${bytes(m.ram_bytes)} RAM${m.vram_bytes ? `, ${bytes(m.vram_bytes)} VRAM` : ""}`,
             m.in_use,
