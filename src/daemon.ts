@@ -401,11 +401,13 @@ export async function startDaemon(config: Config, log: Log, options: DaemonOptio
       models.notReadyReason = "shutting down";
       await online?.stop();
       await http.shutdown(config.shutdownGraceMs);
+      // the timers that read the stores (alert evaluations read /metrics, whose gauges count queue and usage rows)
+      // stop before any store closes
+      for (const h of housekeeping) h.stop();
+      alerts.stop();
       await ready.catch(() => undefined);
       await routerSide.stop();
       await models.close();
-      for (const h of housekeeping) h.stop();
-      alerts.stop();
       await webhooks?.stop();
       await memoryCheckpointer.stop();
       memoryDb.close();

@@ -86,9 +86,11 @@ test("tool calls that agree set the baseline; a reference that calls another too
   text = await metrics();
   assert.match(text, new RegExp(`^edged_eval_agreement\\{${series}\\} 0$`, "m"));
   assert.match(text, new RegExp(`^edged_eval_agreement_baseline\\{${series}\\} 1$`, "m"));
-  const drift = await until("AgreementDrift firing", async () => {
+  // it fires at the first evaluation past the threshold (maybe with only part of the window disagreeing yet), and
+  // shows the whole drop from the evaluation after the window's last sample on
+  const drift = await until("AgreementDrift firing with the whole drop", async () => {
     const { alerts } = (await (await fetch(`${daemon.url}/v1/alerts`)).json()) as { alerts: { name: string; state: string; value?: number }[] };
-    return alerts.find((a) => a.name === "AgreementDrift" && a.state === "firing");
+    return alerts.find((a) => a.name === "AgreementDrift" && a.state === "firing" && a.value === 1);
   });
   assert.equal(drift.value, 1);
   assert.match(daemon.output(), /"event":"alert","name":"AgreementDrift".*"state":"firing"/);
