@@ -11,6 +11,7 @@ import { CloudChainError, noTargetReached, type ChainFailure } from "../router/c
 import type { Decision } from "../router/policy.js";
 import { cloudKey, type Routed, type RoutingInput } from "../router/router.js";
 import type { CascadeConfig } from "../router/schemas.js";
+import { shownKeyId } from "../router/tokenBudget.js";
 import { ApiError } from "../http/errors.js";
 import { HeldStream, type EventStream } from "../http/eventStream.js";
 import { sendJson } from "../http/respond.js";
@@ -247,7 +248,7 @@ export class RoutedRequest {
     // each call returned: its tool, whose key, which route, and how big its arguments were (never their text)
     for (const call of this.answer?.toolCalls ?? []) {
       metrics.toolCalls.inc({ tool: call.name, route });
-      log(JSON.stringify({ event: "tool_call", tool: call.name, key_id: this.input.keyId.slice(0, 16), route, arguments_bytes: Buffer.byteLength(call.arguments) }));
+      log(JSON.stringify({ event: "tool_call", tool: call.name, key_id: shownKeyId(this.input.keyId), route, arguments_bytes: Buffer.byteLength(call.arguments) }));
     }
   }
 }

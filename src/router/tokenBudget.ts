@@ -56,6 +56,9 @@ function totals(day: Bucket[], hour: number): BudgetUsage {
 /** A caller's id: the sha256 of its API key (never the key), or the anonymous id. */
 export const keyIdOf = (apiKey: string | undefined): string => (apiKey ? createHash("sha256").update(apiKey, "utf8").digest("hex") : ANONYMOUS_KEY_ID);
 
+/** How logs and the API show a caller's id: its first 16 hex digits, enough to tell keys apart. */
+export const shownKeyId = (keyId: string): string => keyId.slice(0, 16);
+
 export class TokenBudget {
   private limits: TokenBudgetLimits;
   private readonly now: () => number;

@@ -1,5 +1,5 @@
 /** GET /v1/budgets: cloud tokens each API key spent this hour and in the last day, with the limits (keys by id, never the key). */
-import type { TokenBudget } from "../../router/tokenBudget.js";
+import { shownKeyId, type TokenBudget } from "../../router/tokenBudget.js";
 import { sendJson } from "../respond.js";
 import type { Route } from "../routes.js";
 
@@ -12,8 +12,8 @@ export function budgetsRoute(budget: TokenBudget): Route {
       sendJson(ctx.res, 200, {
         object: "list",
         limits: { per_hour: limits.perHour ?? null, per_day: limits.perDay ?? null },
-        // the request log's key_id: the first 16 hex digits of the key's SHA-256
-        data: keys.map((k) => ({ key_id: k.keyId.slice(0, 16), hour_tokens: k.hour, day_tokens: k.day })),
+        // the request log's key_id
+        data: keys.map((k) => ({ key_id: shownKeyId(k.keyId), hour_tokens: k.hour, day_tokens: k.day })),
       });
     },
   };
