@@ -1,7 +1,8 @@
 /**
  * What a soak watches, sampled from outside the daemon: resident memory and threads from /proc/PID/status, open
- * descriptors from /proc/PID/fd, V8 heap (after its last full collection) and external memory from its /metrics, the data directory's size and
- * its write-ahead logs. Linux only (the soak says so elsewhere).
+ * descriptors from /proc/PID/fd; from its /metrics V8's heap (after its last full collection, and committed), external
+ * memory, and malloc's bytes in use and held free (what a resident-memory growth is made of); the data directory's
+ * size and its write-ahead logs. Linux only (the soak says so elsewhere).
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -9,6 +10,9 @@ import { join } from "node:path";
 export const SERIES = {
   rssMiB: { title: "Resident memory", unit: "MiB" },
   heapMiB: { title: "V8 heap after full GC", unit: "MiB" },
+  heapCommittedMiB: { title: "V8 heap committed", unit: "MiB" },
+  mallocInUseMiB: { title: "malloc in use", unit: "MiB" },
+  mallocFreeMiB: { title: "malloc free, held", unit: "MiB" },
   externalMiB: { title: "External memory", unit: "MiB" },
   fds: { title: "Open file descriptors", unit: "count" },
   threads: { title: "Threads", unit: "count" },
@@ -48,6 +52,9 @@ export async function sample(pid: number, url: string, dataDir: string, startedA
     minutes: (performance.now() - startedAt) / 60_000,
     rssMiB: Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]) / 1024,
     heapMiB: metric(metrics, "nodejs_heap_used_after_gc_bytes") / MiB,
+    heapCommittedMiB: metric(metrics, "nodejs_heap_size_total_bytes") / MiB,
+    mallocInUseMiB: metric(metrics, "edged_malloc_in_use_bytes") / MiB,
+    mallocFreeMiB: metric(metrics, "edged_malloc_held_free_bytes") / MiB,
     externalMiB: metric(metrics, "nodejs_external_memory_bytes") / MiB,
     fds: (await readdir(`/proc/${pid}/fd`)).length,
     threads: Number(/^Threads:\s+(\d+)/m.exec(status)?.[1]),

@@ -73,6 +73,13 @@ test("/metrics shows the footprint: process memory and descriptors, every databa
   assert.ok(value(text, "nodejs_heap_size_used_bytes") > 0);
   assert.ok(value(text, "nodejs_heap_used_after_gc_bytes") > 0);
   assert.ok(value(text, "nodejs_external_memory_bytes") > 0);
+  assert.ok(value(text, "nodejs_heap_size_total_bytes") >= value(text, "nodejs_heap_size_used_bytes"));
+  if ((process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime) {
+    // glibc's accounting: the loaded models' buffers alone are megabytes in use, less than the process's resident size
+    const inUse = value(text, "edged_malloc_in_use_bytes");
+    assert.ok(inUse > 2 ** 20 && inUse < value(text, "process_resident_memory_bytes") * 4, String(inUse));
+    assert.ok(value(text, "edged_malloc_held_free_bytes") >= 0);
+  }
   assert.ok(value(text, "process_open_fds") > 5);
   assert.ok(value(text, "process_threads") >= 2);
   for (const file of ["memory.db", "queue.db", "usage.db", "responses.db", "memory.db-wal"]) assert.ok(value(text, `edged_data_file_bytes{file="${file}"}`) > 0, file);

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { getLlama, type Llama } from "node-llama-cpp";
-import { pinMmapThreshold } from "./allocator.js";
+import { pinMmapThreshold } from "../../allocator.js";
 import { loadThreadPools } from "./threadPools.js";
 
 let runtime: Promise<Llama> | undefined;
