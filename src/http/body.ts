@@ -2,9 +2,18 @@
 import type { IncomingMessage } from "node:http";
 import { apiErrors } from "./errors.js";
 
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+export interface BodyOptions {
+  /**
+   * Parse the body as JSON whatever its Content-Type says. Ollama does, and its documented examples are
+   * `curl -d '{…}'`, which sends `application/x-www-form-urlencoded`. Safe beside the guard: a browser's
+   * cross-origin form post carries an Origin, which it refuses.
+   */
+  anyContentType?: boolean;
+}
+
+export async function readJsonBody(req: IncomingMessage, limit: number, options: BodyOptions = {}): Promise<unknown> {
   const type = req.headers["content-type"];
-  if (!type || !/^application\/json\s*(;|$)/i.test(type)) throw apiErrors.unsupportedMediaType(type);
+  if (!options.anyContentType && (!type || !/^application\/json\s*(;|$)/i.test(type))) throw apiErrors.unsupportedMediaType(type);
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) throw apiErrors.bodyTooLarge(limit);
   const chunks: Buffer[] = [];

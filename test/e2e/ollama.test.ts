@@ -78,3 +78,21 @@ test("errors come in Ollama's shape", async () => {
   const keep = await fetch(`${daemon.url}/api/generate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: MODEL, prompt: "x", keep_alive: "soon" }) });
   assert.equal(keep.status, 400);
 });
+
+test("bodies are JSON whatever the Content-Type, as Ollama's curl examples send them; a foreign page's form post is refused", async () => {
+  const body = JSON.stringify({ model: MODEL, prompt: "In the beginning", stream: false, options: { num_predict: 2 } });
+  // what `curl -d '{…}'` sends
+  const form = await fetch(`${daemon.url}/api/generate`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+  assert.equal(form.status, 200);
+  assert.equal(((await form.json()) as { eval_count: number }).eval_count, 2);
+  const untyped = await fetch(`${daemon.url}/api/show`, { method: "POST", body: new TextEncoder().encode(JSON.stringify({ model: MODEL })) });
+  assert.equal(untyped.status, 200);
+  const notJson = await fetch(`${daemon.url}/api/chat`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "model=tiny" });
+  assert.equal(notJson.status, 400);
+  assert.match(((await notJson.json()) as { error: string }).error, /JSON/);
+  const foreign = await fetch(`${daemon.url}/api/generate`, { method: "POST", headers: { "content-type": "text/plain", origin: "https://example.com" }, body });
+  assert.equal(foreign.status, 403);
+  // the OpenAI surface keeps its own rule
+  const openai = await fetch(`${daemon.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: JSON.stringify({ model: MODEL, messages: [] }) });
+  assert.equal(openai.status, 415);
+});

@@ -4,7 +4,7 @@ import { wireLogprob, type TokenLogprob } from "../../core/logprobs.js";
 import type { CoreMessage, CorePrompt, CoreRequest, OutputFormat, ToolCall } from "../../core/request.js";
 import { serveRequest, type CoreDeps } from "../../core/serveRequest.js";
 import type { Answer, AnswerWriter, Surface } from "../../core/surface.js";
-import { readJsonBody } from "../body.js";
+import { readOllamaBody } from "./body.js";
 import { controlsOf } from "../controls.js";
 import { NdjsonStream } from "../eventStream.js";
 import { sendJson } from "../respond.js";
@@ -138,7 +138,7 @@ export function ollamaGenerateRoutes(deps: CoreDeps): Route[] {
       path: "/api/chat",
       errorShape: "ollama",
       async handle(ctx) {
-        const body = ChatRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
+        const body = ChatRequest.parse(await readOllamaBody(ctx.req, deps.limits.bodyBytes));
         if (body.messages.length === 0) return deps.models.useChat(body.model, keepAlive(body), async (b) => loaded(ctx, b.entry.id, "chat"));
         await serve(ctx, body, "chat", { messages: coreMessages(body.messages) });
       },
@@ -148,7 +148,7 @@ export function ollamaGenerateRoutes(deps: CoreDeps): Route[] {
       path: "/api/generate",
       errorShape: "ollama",
       async handle(ctx) {
-        const body = GenerateRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
+        const body = GenerateRequest.parse(await readOllamaBody(ctx.req, deps.limits.bodyBytes));
         if (body.prompt === "") return deps.models.useChat(body.model, keepAlive(body), async (b) => loaded(ctx, b.entry.id, "generate"));
         const prompt: CorePrompt = body.raw
           ? { text: body.prompt }

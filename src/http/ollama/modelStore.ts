@@ -20,7 +20,7 @@ import { parsePullName, pullModel, type PullEvent } from "../../models/hub/pull.
 import { normalizeId } from "../../models/modelNames.js";
 import type { ModelRegistry } from "../../models/modelRegistry.js";
 import { fitCheck } from "../../scheduler/fitCheck.js";
-import { readJsonBody } from "../body.js";
+import { readOllamaBody } from "./body.js";
 import { ApiError } from "../errors.js";
 import { NdjsonStream } from "../eventStream.js";
 import { sendJson } from "../respond.js";
@@ -144,7 +144,7 @@ export function ollamaStoreRoutes(deps: OllamaStoreDeps): Route[] {
       path: "/api/create",
       errorShape: "ollama",
       async handle(ctx) {
-        const body = CreateRequest.parse(await readJsonBody(ctx.req, deps.config.limits.bodyBytes));
+        const body = CreateRequest.parse(await readOllamaBody(ctx.req, deps.config.limits.bodyBytes));
         const id = idOf(modelNameOf(body));
         await progress(ctx, body.stream, async (status) => {
           let file: string;
@@ -180,7 +180,7 @@ export function ollamaStoreRoutes(deps: OllamaStoreDeps): Route[] {
       path: "/api/copy",
       errorShape: "ollama",
       async handle(ctx) {
-        const body = CopyRequest.parse(await readJsonBody(ctx.req, deps.config.limits.bodyBytes));
+        const body = CopyRequest.parse(await readOllamaBody(ctx.req, deps.config.limits.bodyBytes));
         const source = deps.catalog.find(body.source);
         if (!source) throw bad(`model '${body.source}' not found`, 404);
         const id = idOf(body.destination);
@@ -195,7 +195,7 @@ export function ollamaStoreRoutes(deps: OllamaStoreDeps): Route[] {
       path: "/api/delete",
       errorShape: "ollama",
       async handle(ctx) {
-        const body = DeleteRequest.parse(await readJsonBody(ctx.req, deps.config.limits.bodyBytes));
+        const body = DeleteRequest.parse(await readOllamaBody(ctx.req, deps.config.limits.bodyBytes));
         const name = modelNameOf(body);
         const entry = deps.catalog.find(name);
         if (!entry) throw bad(`model '${name}' not found`, 404);
@@ -216,7 +216,7 @@ export function ollamaStoreRoutes(deps: OllamaStoreDeps): Route[] {
       path: "/api/pull",
       errorShape: "ollama",
       async handle(ctx) {
-        const body = PullRequest.parse(await readJsonBody(ctx.req, deps.config.limits.bodyBytes));
+        const body = PullRequest.parse(await readOllamaBody(ctx.req, deps.config.limits.bodyBytes));
         const name = modelNameOf(body);
         const spec = (() => {
           try {

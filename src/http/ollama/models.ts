@@ -5,7 +5,7 @@ import { readGgufFileInfo } from "node-llama-cpp";
 import { chooseChatTemplate } from "../../engines/llama/chatTemplate.js";
 import type { ModelEntry } from "../../models/entry.js";
 import type { ModelRegistry } from "../../models/modelRegistry.js";
-import { readJsonBody } from "../body.js";
+import { readOllamaBody } from "./body.js";
 import { sendJson } from "../respond.js";
 import type { Route } from "../routes.js";
 import { EmbedRequest, ShowRequest } from "./schemas.js";
@@ -98,7 +98,7 @@ export function ollamaModelRoutes(deps: OllamaModelDeps): Route[] {
       path: "/api/show",
       errorShape: "ollama",
       async handle(ctx) {
-        const body = ShowRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
+        const body = ShowRequest.parse(await readOllamaBody(ctx.req, deps.limits.bodyBytes));
         const name = (body.model ?? body.name)!;
         const entry = models.entryFor(name);
         const shown = entry.engine === "llama" ? await llamaShow(entry) : { model_info: { "general.architecture": "bert", "bert.embedding_length": entry.dimensions }, template: "", system: "" };
@@ -118,7 +118,7 @@ export function ollamaModelRoutes(deps: OllamaModelDeps): Route[] {
       errorShape: "ollama",
       async handle(ctx) {
         const started = performance.now();
-        const body = EmbedRequest.parse(await readJsonBody(ctx.req, deps.limits.bodyBytes));
+        const body = EmbedRequest.parse(await readOllamaBody(ctx.req, deps.limits.bodyBytes));
         await models.useEmbedding(body.model, body.keep_alive === undefined ? undefined : durationMs(body.keep_alive), async (backend) => {
           const vectors = await backend.embedder.embed(body.input);
           sendJson(ctx.res, 200, {
